@@ -1,0 +1,74 @@
+//! Shared test helpers: where the official spec lives, and small builders.
+
+use std::path::{Path, PathBuf};
+
+/// `../shared/spec/` beside the checkout: the official OpenAPI, server.json schemas and seed
+/// data. They are references written elsewhere and are never copied into this repository.
+pub fn spec_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec");
+    assert!(
+        dir.is_dir(),
+        "{} is absent: these tests read the official MCP registry spec (schemas, OpenAPI, seed \
+         data) from the shared/ folder beside the checkout; put it there to run them",
+        dir.display()
+    );
+    dir
+}
+
+/// Writes `files` (path, text) below `root`, creating folders.
+pub fn write_files(root: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// Copies a directory tree (regular files and folders).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Runs git in `dir`, panicking with its output when it fails.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Lints a directory in-process, with an optional base revision.
+pub fn lint(path: &Path, base: Option<&str>) -> mcp_gitops::validate::Checked {
+    let args = mcp_gitops::cli::LintArgs {
+        path: path.to_path_buf(),
+        format: mcp_gitops::cli::Format::Human,
+        base: base.map(str::to_string),
+        deny_warnings: false,
+    };
+    mcp_gitops::lint::lint(&args)
+        .unwrap_or_else(|e| panic!("lint {} failed to run: {e}", path.display()))
+}
