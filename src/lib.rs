@@ -16,6 +16,7 @@
 //! | `semantic` | the official registry's semantic rules |
 //! | `repo` | rules across the repository (paths, duplicates, `latest` pins, namespaces) |
 //! | `validate` | one pass over a repository: all of the above, in parallel |
+//! | `git_tree` | a registry read straight from a git tree, no checkout |
 //! | `base` | `lint --base`: published versions are immutable |
 //! | `diagnostic` | findings and the list of rule ids |
 //! | `lint` | the `lint` command and its output formats |
@@ -24,6 +25,7 @@ pub mod base;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
+pub mod git_tree;
 pub mod lint;
 pub mod load;
 pub mod model;

@@ -2,13 +2,70 @@
 //! `expected.txt` lists `file:line:col: severity[rule-id]` lines that lint must report.
 //! When the fixture has `base/` and `head/` folders, `base/` is committed to a real git
 //! repository, `head/` replaces it in the work tree, and lint runs with `--base HEAD`.
+//! A few fixtures are built at test time instead (see `generated`).
 
-use crate::common::{copy_dir, git, lint};
+use crate::common::{copy_dir, git, lint, write_files};
 use mcp_gitops::diagnostic::Rule;
+use mcp_gitops::validate::Checked;
+use std::os::unix::fs::symlink;
 use std::path::Path;
 
 fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
+}
+
+/// A fixture that is not committed but written into a temp dir by `build`: a file over 1 MiB
+/// has no place in the repository, and a dangling or escaping symbolic link would break
+/// `cargo package` or point somewhere different in every checkout.
+struct Generated {
+    rule: &'static str,
+    /// Writes the repository into the given empty folder; its parent is free for files
+    /// "outside the repository".
+    build: fn(&Path),
+    expected: &'static str,
+}
+
+const SERVER: &str = "name: com.example/weather\ndescription: Weather forecasts\nversion: 1.0.0\n";
+
+fn generated() -> Vec<Generated> {
+    vec![
+        Generated {
+            rule: "file-too-large",
+            build: |repo| {
+                let padding = "# padding\n".repeat(110_000);
+                write_files(
+                    repo,
+                    &[(
+                        "servers/com.example/weather.yaml",
+                        &format!("{SERVER}{padding}"),
+                    )],
+                );
+            },
+            expected: "servers/com.example/weather.yaml:0:0: error[file-too-large]",
+        },
+        Generated {
+            rule: "file-read",
+            build: |repo| {
+                std::fs::create_dir_all(repo.join("servers/com.example")).unwrap();
+                symlink(
+                    "missing.yaml",
+                    repo.join("servers/com.example/weather.yaml"),
+                )
+                .unwrap();
+            },
+            expected: "servers/com.example/weather.yaml:0:0: error[file-read]",
+        },
+        Generated {
+            rule: "symlink-escape",
+            build: |repo| {
+                write_files(repo.parent().unwrap(), &[("outside/weather.yaml", SERVER)]);
+                std::fs::create_dir_all(repo.join("servers/com.example")).unwrap();
+                let target = "../../../outside/weather.yaml";
+                symlink(target, repo.join("servers/com.example/weather.yaml")).unwrap();
+            },
+            expected: "servers/com.example/weather.yaml:0:0: error[symlink-escape]",
+        },
+    ]
 }
 
 #[test]
@@ -17,6 +74,7 @@ fn every_rule_has_a_fixture() {
         .iter()
         .map(|r| r.id())
         .filter(|id| !fixtures().join(id).join("expected.txt").is_file())
+        .filter(|id| !generated().iter().any(|g| g.rule == *id))
         .collect();
     assert!(
         missing.is_empty(),
@@ -44,41 +102,54 @@ fn each_fixture_reports_its_rule_where_expected() {
         } else {
             lint(&dir, None)
         };
-        let got: Vec<String> = checked
-            .diagnostics
-            .iter()
-            .map(|d| {
-                format!(
-                    "{}:{}:{}: {}[{}]",
-                    d.file,
-                    d.pos.line,
-                    d.pos.col,
-                    d.severity.as_str(),
-                    d.rule
-                )
-            })
-            .collect();
-        let wanted: Vec<&str> = expected
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        if wanted.is_empty() {
-            failures.push(format!("{rule}: expected.txt lists nothing"));
-        }
-        for line in wanted {
-            if !line.contains(&format!("[{rule}]")) {
-                failures.push(format!(
-                    "{rule}: expected line `{line}` is for another rule"
-                ));
-            }
-            if !got.iter().any(|g| g == line) {
-                failures.push(format!(
-                    "{rule}: missing `{line}`; lint reported:\n    {}",
-                    got.join("\n    ")
-                ));
-            }
-        }
+        compare(&rule, &expected, &checked, &mut failures);
+    }
+    for fixture in generated() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        std::fs::create_dir(&repo).unwrap();
+        (fixture.build)(&repo);
+        let checked = lint(&repo, None);
+        compare(fixture.rule, fixture.expected, &checked, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Notes in `failures` each expected line that lint did not report.
+fn compare(rule: &str, expected: &str, checked: &Checked, failures: &mut Vec<String>) {
+    let got: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}:{}: {}[{}]",
+                d.file,
+                d.pos.line,
+                d.pos.col,
+                d.severity.as_str(),
+                d.rule
+            )
+        })
+        .collect();
+    let wanted: Vec<&str> = expected
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if wanted.is_empty() {
+        failures.push(format!("{rule}: expected.txt lists nothing"));
+    }
+    for line in wanted {
+        if !line.contains(&format!("[{rule}]")) {
+            failures.push(format!(
+                "{rule}: expected line `{line}` is for another rule"
+            ));
+        }
+        if !got.iter().any(|g| g == line) {
+            failures.push(format!(
+                "{rule}: missing `{line}`; lint reported:\n    {}",
+                got.join("\n    ")
+            ));
+        }
+    }
 }
