@@ -1,11 +1,8 @@
-//! Writes a synthetic registry repository of N servers × M versions, shaped like real
-//! server.json entries (npm, pypi and oci packages with arguments and environment variables,
-//! remotes with headers and URL variables), in both file forms. Deterministic for a seed.
+//! Writes a synthetic registry repository of N servers × M versions (see `mcp_gitops::synth`).
 //!
 //! cargo run --release --example gen-registry -- --servers 10000 --versions 5 --out /tmp/reg
 
 use clap::Parser;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -16,7 +13,7 @@ struct Args {
     /// Versions per server (1 writes the single-document form).
     #[arg(long, default_value_t = 5)]
     versions: usize,
-    /// The folder to write (created; must be empty or absent).
+    /// The folder to write.
     #[arg(long)]
     out: PathBuf,
     /// Seed of the pseudo-random choices.
@@ -24,191 +21,9 @@ struct Args {
     seed: u64,
 }
 
-/// A small deterministic generator (SplitMix64): no dependency, same output for the same seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-const ORGS: &[&str] = &[
-    "acme",
-    "northwind",
-    "contoso",
-    "initech",
-    "globex",
-    "umbrella",
-    "hooli",
-    "stark",
-    "wayne",
-    "tyrell",
-    "cyberdyne",
-    "soylent",
-    "aperture",
-    "blackmesa",
-    "vandelay",
-    "wonka",
-];
-const TOPICS: &[&str] = &[
-    "weather",
-    "github",
-    "jira",
-    "postgres",
-    "slack",
-    "calendar",
-    "search",
-    "files",
-    "browser",
-    "kubernetes",
-    "metrics",
-    "billing",
-    "crm",
-    "tickets",
-    "docs",
-    "translate",
-    "maps",
-    "mail",
-];
-const VERBS: &[&str] = &[
-    "Query",
-    "Search",
-    "Manage",
-    "Read and write",
-    "Monitor",
-    "Summarize",
-];
-const THINGS: &[&str] = &[
-    "issues and pull requests",
-    "tables and records",
-    "channels and messages",
-    "dashboards",
-    "documents and folders",
-    "clusters and workloads",
-    "invoices",
-    "forecasts",
-    "contacts",
-];
-
-fn server_yaml(rng: &mut Rng, i: usize, versions: usize) -> (String, String) {
-    let org = rng.pick(ORGS);
-    let topic = rng.pick(TOPICS);
-    let namespace = if i % 3 == 0 {
-        format!("com.{org}")
-    } else {
-        format!("io.github.{org}-{}", i % 97)
-    };
-    let server = format!("{topic}-mcp-{i}");
-    let name = format!("{namespace}/{server}");
-    let description = format!(
-        "{} {} through the {topic} API",
-        rng.pick(VERBS),
-        rng.pick(THINGS)
-    );
-    let mut y = String::new();
-    let _ = writeln!(y, "name: {name}");
-    let _ = writeln!(y, "title: {} {}", capitalize(topic), i);
-    let _ = writeln!(y, "description: {description}");
-    let _ = writeln!(
-        y,
-        "repository:\n  url: https://github.com/{org}/{server}\n  source: github"
-    );
-    let _ = writeln!(y, "websiteUrl: https://{org}.example/{topic}");
-    if versions <= 1 {
-        let _ = writeln!(y, "version: \"1.0.0\"");
-        write_payload(&mut y, rng, org, &server, "1.0.0", "");
-    } else {
-        let _ = writeln!(y, "versions:");
-        for v in 0..versions {
-            let version = format!("{}.{}.{}", 1 + v / 3, v % 3, rng.below(10));
-            let _ = writeln!(y, "  - version: \"{version}\"");
-            if v == 0 && versions > 2 {
-                let _ = writeln!(
-                    y,
-                    "    status: deprecated\n    statusMessage: Upgrade to a newer release"
-                );
-            }
-            write_payload(&mut y, rng, org, &server, &version, "    ");
-        }
-    }
-    (format!("servers/{namespace}/{server}.yaml"), y)
-}
-
-/// Packages or remotes for one version, indented by `pad`.
-fn write_payload(y: &mut String, rng: &mut Rng, org: &str, server: &str, version: &str, pad: &str) {
-    let secret = format!("{}_API_TOKEN", org.to_uppercase());
-    match rng.below(4) {
-        0 => {
-            let _ = writeln!(
-                y,
-                "{pad}remotes:\n{pad}  - type: streamable-http\n{pad}    url: https://{{tenant}}.{org}.example/mcp/{server}"
-            );
-            let _ = writeln!(
-                y,
-                "{pad}    variables:\n{pad}      tenant:\n{pad}        description: Your tenant id\n{pad}        isRequired: true"
-            );
-            let _ = writeln!(
-                y,
-                "{pad}    headers:\n{pad}      - name: Authorization\n{pad}        description: Bearer token\n{pad}        isSecret: true\n{pad}        isRequired: true"
-            );
-        }
-        kind => {
-            let (registry, identifier, hint) = match kind {
-                1 => ("npm", format!("@{org}/{server}"), "npx"),
-                2 => ("pypi", server.replace('-', "_"), "uvx"),
-                _ => ("oci", format!("ghcr.io/{org}/{server}:{version}"), "docker"),
-            };
-            let _ = writeln!(
-                y,
-                "{pad}packages:\n{pad}  - registryType: {registry}\n{pad}    identifier: \"{identifier}\""
-            );
-            if registry != "oci" {
-                let _ = writeln!(y, "{pad}    version: \"{version}\"");
-            }
-            let _ = writeln!(
-                y,
-                "{pad}    runtimeHint: {hint}\n{pad}    transport:\n{pad}      type: stdio"
-            );
-            let _ = writeln!(
-                y,
-                "{pad}    packageArguments:\n{pad}      - type: named\n{pad}        name: --read-only\n{pad}        description: Refuse writes"
-            );
-            let _ = writeln!(
-                y,
-                "{pad}    environmentVariables:\n{pad}      - name: {secret}\n{pad}        description: API token\n{pad}        isRequired: true\n{pad}        isSecret: true"
-            );
-        }
-    }
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
-    let mut rng = Rng(args.seed);
-    std::fs::create_dir_all(&args.out)?;
-    for i in 0..args.servers {
-        let (path, yaml) = server_yaml(&mut rng, i, args.versions);
-        let path = args.out.join(path);
-        std::fs::create_dir_all(path.parent().expect("a server path has a folder"))?;
-        std::fs::write(path, yaml)?;
-    }
+    mcp_gitops::synth::write_registry(&args.out, args.servers, args.versions, args.seed)?;
     eprintln!(
         "wrote {} servers × {} versions to {}",
         args.servers,

@@ -17,8 +17,10 @@
 //! | `repo` | rules across the repository (paths, duplicates, `latest` pins, namespaces) |
 //! | `validate` | one pass over a repository: all of the above, in parallel |
 //! | `git_tree` | a registry read straight from a git tree, no checkout |
+//! | `history` | publishedAt / updatedAt / tombstones from first-parent git history |
 //! | `base` | `lint --base`: published versions are immutable |
 //! | `diagnostic` | findings and the list of rule ids |
+//! | `synth` | synthetic registries for benchmarks |
 //! | `lint` | the `lint` command and its output formats |
 
 pub mod base;
@@ -26,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod git_tree;
+pub mod history;
 pub mod lint;
 pub mod load;
 pub mod model;
@@ -33,4 +36,5 @@ pub mod node;
 pub mod repo;
 pub mod schema;
 pub mod semantic;
+pub mod synth;
 pub mod validate;

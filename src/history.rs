@@ -1,0 +1,307 @@
+//! Time comes from git. For every name+version of the registry, `publishedAt` is the commit
+//! time of the first commit (first-parent history of the served ref) in which it appeared,
+//! `updatedAt` the last commit that changed its merged document or status, `statusChangedAt`
+//! the last that changed its status. A version removed from its file stays as a `deleted`
+//! tombstone dated by the removing commit.
+//!
+//! History is walked once, oldest first, diffing each commit's tree with its first parent's
+//! and parsing only the files that changed; then `advance` adds new commits one by one.
+//! A file that does not parse at some commit is skipped there: its last good state stands.
+
+use crate::diagnostic::Findings;
+use crate::load::{self, Role, SourceFile};
+use crate::model::{self, Status};
+use git2::{Delta, Oid, Repository};
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+/// A name and version.
+pub type Key = (String, String);
+
+/// Commit times, in seconds since the Unix epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VersionTimes {
+    pub published_at: i64,
+    pub updated_at: i64,
+    pub status_changed_at: i64,
+}
+
+/// A version that was removed from the repository; served as `deleted`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tombstone {
+    /// The last server.json it had.
+    pub doc: serde_json::Value,
+    /// The file that last defined it.
+    pub file: String,
+}
+
+/// What one file defined at the last commit where it parsed.
+#[derive(Clone, Debug)]
+struct FileState {
+    blob: Oid,
+    versions: Vec<VersionState>,
+}
+
+#[derive(Clone, Debug)]
+struct VersionState {
+    key: Key,
+    doc_hash: u64,
+    status: Status,
+}
+
+#[derive(Debug, Default)]
+pub struct History {
+    /// The newest commit processed.
+    pub head: Option<Oid>,
+    /// The registry's folder inside the repository: `""` or `"a/b/"`.
+    prefix: String,
+    pub times: HashMap<Key, VersionTimes>,
+    /// Versions no longer in any file, keyed like `times`.
+    pub tombstones: HashMap<Key, Tombstone>,
+    /// True when the history is shallow: versions in the oldest known commit are dated by it.
+    pub shallow: bool,
+    files: HashMap<String, FileState>,
+    /// Last known (doc hash, status) of each live version.
+    live: HashMap<Key, (u64, Status)>,
+}
+
+impl History {
+    /// Walks the first-parent history of `head`, oldest first.
+    pub fn build(repo: &Repository, head: Oid, prefix: &str) -> Result<History, git2::Error> {
+        let mut history = History {
+            prefix: prefix.to_string(),
+            ..History::default()
+        };
+        history.advance(repo, head)?;
+        Ok(history)
+    }
+
+    /// Moves to `new_head`: only the commits since the last head are processed when it descends
+    /// from it; after a force-push to another line of history, everything is walked again.
+    pub fn advance(&mut self, repo: &Repository, new_head: Oid) -> Result<(), git2::Error> {
+        if self.head == Some(new_head) {
+            return Ok(());
+        }
+        let (chain, reached_old_head) = first_parent_chain(repo, new_head, self.head)?;
+        if self.head.is_some() && !reached_old_head {
+            *self = History {
+                prefix: std::mem::take(&mut self.prefix),
+                ..History::default()
+            };
+            return self.advance(repo, new_head);
+        }
+        // libgit2 shows a shallow clone's oldest commit without parents.
+        if !reached_old_head && repo.is_shallow() {
+            self.shallow = true;
+        }
+        for oid in chain.iter().rev() {
+            let commit = repo.find_commit(*oid)?;
+            let parent_tree = match commit.parent_ids().next() {
+                None => None,
+                Some(p) => match repo.find_commit(p) {
+                    Ok(parent) => Some(parent.tree()?),
+                    // A shallow clone: the oldest known commit stands for all before it.
+                    Err(_) => {
+                        self.shallow = true;
+                        None
+                    }
+                },
+            };
+            self.apply(
+                repo,
+                parent_tree.as_ref(),
+                &commit.tree()?,
+                commit.time().seconds(),
+            )?;
+        }
+        self.head = Some(new_head);
+        Ok(())
+    }
+
+    /// Applies one commit: the files that changed between `old` and `new`.
+    fn apply(
+        &mut self,
+        repo: &Repository,
+        old: Option<&git2::Tree>,
+        new: &git2::Tree,
+        time: i64,
+    ) -> Result<(), git2::Error> {
+        let diff = repo.diff_tree_to_tree(old, Some(new), None)?;
+        // Versions whose file changed or left, with the file and blob that defined them.
+        let mut removed: HashMap<Key, (String, Oid)> = HashMap::new();
+        let mut added: Vec<(String, VersionState)> = Vec::new();
+        for delta in diff.deltas() {
+            let path = |f: git2::DiffFile| f.path().map(|p| p.to_string_lossy().replace('\\', "/"));
+            let (old_path, new_path) = (path(delta.old_file()), path(delta.new_file()));
+            if let Some(p) = old_path.as_deref().and_then(|p| self.registry_path(p))
+                && delta.status() != Delta::Added
+            {
+                // The file's last good state leaves, unless the new blob fails to parse below.
+                if let Some(state) = self.files.get(&p) {
+                    for v in &state.versions {
+                        removed.insert(v.key.clone(), (p.clone(), state.blob));
+                    }
+                }
+            }
+            let Some(p) = new_path.as_deref().and_then(|p| self.registry_path(p)) else {
+                continue;
+            };
+            if delta.status() == Delta::Deleted {
+                continue;
+            }
+            let blob = delta.new_file().id();
+            match parse_versions(repo, blob, &p) {
+                Some(versions) => {
+                    self.files.insert(
+                        p.clone(),
+                        FileState {
+                            blob,
+                            versions: versions.clone(),
+                        },
+                    );
+                    added.extend(versions.into_iter().map(|v| (p.clone(), v)));
+                }
+                None => {
+                    // Skipped for history: keep what the file defined before.
+                    if let Some(state) = self.files.get(&p) {
+                        for v in &state.versions {
+                            removed.remove(&v.key);
+                        }
+                    }
+                }
+            }
+        }
+        for delta in diff.deltas().filter(|d| d.status() == Delta::Deleted) {
+            if let Some(p) = delta
+                .old_file()
+                .path()
+                .and_then(|p| self.registry_path(&p.to_string_lossy()))
+            {
+                self.files.remove(&p);
+            }
+        }
+
+        for (_, v) in &added {
+            removed.remove(&v.key);
+            self.tombstones.remove(&v.key);
+            let before = self.live.insert(v.key.clone(), (v.doc_hash, v.status));
+            match (before, self.times.get_mut(&v.key)) {
+                (_, None) => {
+                    let t = VersionTimes {
+                        published_at: time,
+                        updated_at: time,
+                        status_changed_at: time,
+                    };
+                    self.times.insert(v.key.clone(), t);
+                }
+                (Some((hash, status)), Some(t)) => {
+                    if hash != v.doc_hash || status != v.status {
+                        t.updated_at = time;
+                    }
+                    if status != v.status {
+                        t.status_changed_at = time;
+                    }
+                }
+                // Back after a removal: its status changed from deleted.
+                (None, Some(t)) => {
+                    t.updated_at = time;
+                    t.status_changed_at = time;
+                }
+            }
+        }
+        for (key, (file, blob)) in removed {
+            self.live.remove(&key);
+            if let Some(t) = self.times.get_mut(&key) {
+                t.updated_at = time;
+                t.status_changed_at = time;
+            }
+            if let Some(doc) = last_doc(repo, blob, &file, &key) {
+                self.tombstones.insert(key, Tombstone { doc, file });
+            }
+        }
+        Ok(())
+    }
+
+    /// The registry-relative path of a server file, or None for any other path.
+    fn registry_path(&self, repo_path: &str) -> Option<String> {
+        let rel = repo_path.strip_prefix(&self.prefix)?;
+        (load::role(rel) == Role::Server).then(|| rel.to_string())
+    }
+}
+
+/// The first-parent chain from `head` back to `stop` (exclusive) or the root, newest first,
+/// and whether `stop` was reached.
+fn first_parent_chain(
+    repo: &Repository,
+    head: Oid,
+    stop: Option<Oid>,
+) -> Result<(Vec<Oid>, bool), git2::Error> {
+    let mut chain = Vec::new();
+    let mut at = Some(head);
+    while let Some(oid) = at {
+        if Some(oid) == stop {
+            return Ok((chain, true));
+        }
+        chain.push(oid);
+        let commit = repo.find_commit(oid)?;
+        // A shallow clone's oldest commit names a parent that is not in the object database.
+        at = commit
+            .parent_ids()
+            .next()
+            .filter(|p| repo.find_commit(*p).is_ok());
+    }
+    Ok((chain, false))
+}
+
+fn expand_blob(repo: &Repository, blob: Oid, path: &str) -> Option<model::ServerDef> {
+    let bytes = repo.find_blob(blob).ok()?.content().to_vec();
+    if bytes.len() as u64 > load::MAX_FILE_BYTES {
+        return None;
+    }
+    let root = load::parse(&SourceFile {
+        path: path.to_string(),
+        bytes,
+    })
+    .ok()?;
+    let mut scratch = Vec::new();
+    model::expand(
+        &root,
+        &mut Findings {
+            file: path,
+            list: &mut scratch,
+        },
+    )
+}
+
+fn parse_versions(repo: &Repository, blob: Oid, path: &str) -> Option<Vec<VersionState>> {
+    let def = expand_blob(repo, blob, path)?;
+    let name = def.name()?.to_string();
+    Some(
+        def.versions
+            .iter()
+            .filter_map(|v| {
+                let key = (name.clone(), v.version()?.to_string());
+                Some(VersionState {
+                    key,
+                    doc_hash: hash_json(&v.doc.to_json()),
+                    status: v.status,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn last_doc(repo: &Repository, blob: Oid, path: &str, key: &Key) -> Option<serde_json::Value> {
+    let def = expand_blob(repo, blob, path)?;
+    def.versions
+        .iter()
+        .find(|v| v.version() == Some(key.1.as_str()))
+        .map(|v| v.doc.to_json())
+}
+
+fn hash_json(doc: &serde_json::Value) -> u64 {
+    let mut h = DefaultHasher::new();
+    doc.to_string().hash(&mut h);
+    h.finish()
+}
