@@ -220,17 +220,26 @@ fn describe(e: &serde_saphyr::Error) -> (Rule, String) {
         _ => Rule::YamlSyntax,
     };
     let text = e.to_string();
-    // The crate prefixes "line L column C: "; we print the position ourselves.
+    // The crate's text carries positions ("line L column C: …", "… at line L, column C (defined
+    // at …)"); we print the position ourselves, so keep only the sentence.
     let text = text.strip_prefix("error: ").unwrap_or(&text);
     let text = match text.split_once(": ") {
         Some((head, rest)) if head.starts_with("line ") => rest,
         _ => text,
     };
+    let text = text.split(" at line ").next().unwrap_or(text);
     let text = text
         .split(", set DuplicateKeyPolicy")
         .next()
-        .unwrap_or(text);
-    (rule, text.trim().to_string())
+        .unwrap_or(text)
+        .trim();
+    let message = match rule {
+        Rule::YamlLimits => format!(
+            "the document expands beyond the parser's limits ({text}); aliases that multiply like this are an alias bomb"
+        ),
+        _ => text.to_string(),
+    };
+    (rule, message)
 }
 
 /// The 1-based line and column of a byte offset (columns count characters).
