@@ -70,6 +70,8 @@ pub fn check(tree: Tree) -> Checked {
     let defs: Vec<ServerDef> = defs.into_iter().flatten().collect();
     repo::check(&defs, &config, &mut diagnostics);
     diagnostic::sort(&mut diagnostics);
+    // Versions of one file share fields, so a fault in a shared field is found once per version.
+    diagnostics.dedup();
     Checked {
         config,
         servers: defs,
