@@ -153,3 +153,24 @@ fn compare(rule: &str, expected: &str, checked: &Checked, failures: &mut Vec<Str
         }
     }
 }
+
+/// Versions of one file share their top-level fields; a fault there is reported once, not once
+/// per version.
+#[test]
+fn a_fault_in_a_shared_field_is_reported_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    crate::common::write_files(
+        tmp.path(),
+        &[(
+            "servers/com.example/x.yaml",
+            "name: com.example/x\ndescription: Shared\nwebsiteUrl: http://example.com\nversions:\n  - version: \"1.0.0\"\n  - version: \"1.1.0\"\n",
+        )],
+    );
+    let checked = lint(tmp.path(), None);
+    let found: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == Rule::WebsiteUrl)
+        .collect();
+    assert_eq!(found.len(), 1, "{:#?}", checked.diagnostics);
+}
