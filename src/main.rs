@@ -1,10 +1,47 @@
 use clap::Parser;
-use mcp_gitops::cli::{Cli, Command};
+use mcp_gitops::cli::{Cli, Command, LogFormat, ServeArgs};
+use mcp_gitops::lint::EXIT_CANNOT_RUN;
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
+    match Cli::parse().command() {
         Command::Lint(args) => mcp_gitops::lint::run(&args),
+        Command::Serve(args) => serve(&args),
+    }
+}
+
+fn serve(args: &ServeArgs) -> ExitCode {
+    init_tracing(args.log_format);
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|runtime| {
+            runtime
+                .block_on(mcp_gitops::server::run(args))
+                .map_err(|e| mcp_gitops::reload::error_chain(&e))
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!(error = %message, "mcp-gitops serve stopped");
+            eprintln!("mcp-gitops serve: {message}");
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+    }
+}
+
+/// Logs go to stderr; RUST_LOG sets the level (default `info`).
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
     }
 }

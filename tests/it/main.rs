@@ -1,12 +1,17 @@
 //! Integration tests, one binary so the build stays quick. Each module builds its own world in
 //! a temp dir; the official spec files are read from `../shared/spec/` (see `common`).
 
+mod api;
 mod base;
 mod common;
 mod crosscheck;
+mod directory_mode;
 mod docs;
+mod fetch;
 mod history;
 mod lint_cli;
+mod openapi;
 mod rules;
 mod schema;
 mod seed;
+mod serve_socket;

@@ -1,0 +1,716 @@
+//! The registry API of DESIGN §2 at `/v0.1` and `/v0`, and `router(state)`, which builds the
+//! whole service (API, ops routes, the rules every response follows). Handlers take one
+//! snapshot per request and assemble bodies from the index's pre-serialized entries.
+//!
+//! Errors: `ApiError` is the one error type of the HTTP layer; every 4xx/5xx body has both
+//! shapes clients parse, `{"title","status","detail","error"}`. The library's own errors
+//! (`thiserror` types elsewhere) never reach a client: a failed reload shows in `/status`.
+
+use crate::index::Entry;
+use crate::ops::{self, Metrics};
+use crate::query::{self, ListQuery, QueryError};
+use crate::store::{Snapshot, Store};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use percent_encoding::percent_decode_str;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The API is served under each of these, by the same handlers.
+pub const PREFIXES: [&str; 2] = ["/v0.1", "/v0"];
+pub const REVISION_HEADER: HeaderName = HeaderName::from_static("x-registry-revision");
+/// How long a browser may cache a preflight answer, in seconds.
+const PREFLIGHT_MAX_AGE: &str = "86400";
+/// Bodies smaller than this are not worth compressing.
+const MIN_COMPRESS: usize = 256;
+
+/// What the API needs besides the store.
+#[derive(Clone, Debug, Default)]
+pub struct ApiConfig {
+    /// `Cache-Control: max-age` of API responses, in seconds.
+    pub cache_max_age: u64,
+    /// With a token, `/v0.1` and `/v0` need `Authorization: Bearer <token>`.
+    pub read_token: Option<String>,
+}
+
+/// The state every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub config: Arc<ApiConfig>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<Store>, config: ApiConfig) -> AppState {
+        AppState {
+            store,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    /// The snapshot this request is answered from, start to end.
+    fn snapshot(&self) -> Result<Arc<Snapshot>, ApiError> {
+        self.store.current().ok_or(ApiError::NotReady)
+    }
+}
+
+/// The whole service: the API under each prefix, the ops routes, JSON 404/405, and the rules
+/// of every response (CORS, revision header, NUL and trailing-slash handling, metrics).
+pub fn router(state: AppState) -> Router {
+    let mut api = Router::new();
+    for prefix in PREFIXES {
+        api = api
+            .route(
+                &format!("{prefix}/servers"),
+                get(list_servers).options(preflight),
+            )
+            .route(
+                &format!("{prefix}/servers/{{*rest}}"),
+                get(server_path).options(preflight),
+            );
+    }
+    let api = api.route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .merge(api)
+        .merge(ops::routes())
+        .fallback(unknown_route)
+        .layer(middleware::from_fn(path_rules))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            common_headers,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+async fn list_servers(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let snap = state.snapshot()?;
+    let q = ListQuery::parse(uri.query())?;
+    let entries = snap.index.entries();
+    let start = q
+        .after
+        .as_ref()
+        .map_or(0, |(name, key)| snap.index.after(name, key));
+    let mut page: Vec<&Entry> = Vec::with_capacity(q.limit.min(entries.len()));
+    let mut more = false;
+    for e in entries[start..].iter().filter(|e| q.matches(e)) {
+        if page.len() == q.limit {
+            more = true;
+            break;
+        }
+        page.push(e);
+    }
+    let next = more
+        .then(|| page.last().map(|e| q.cursor_after(e)))
+        .flatten();
+    let body = list_body(&page, next.as_deref());
+    Ok(respond(&state, &snap, &uri, &headers, body))
+}
+
+/// `/servers/{serverName}/versions` and `/servers/{serverName}/versions/{version}`.
+async fn server_path(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let (label, result) = match ServerPath::parse(uri.path()) {
+        Ok(path) => {
+            let label = if path.version.is_some() {
+                "/servers/{serverName}/versions/{version}"
+            } else {
+                "/servers/{serverName}/versions"
+            };
+            (label, one_server(&state, &uri, &headers, path))
+        }
+        Err(e) => ("/servers/{unknown}", Err(e)),
+    };
+    let mut response = result.into_response();
+    response.extensions_mut().insert(RouteLabel(label));
+    response
+}
+
+fn one_server(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    path: ServerPath,
+) -> Result<Response, ApiError> {
+    let snap = state.snapshot()?;
+    let include_deleted = query::include_deleted(uri.query())?;
+    let visible = |e: &&Entry| include_deleted || e.status != crate::model::Status::Deleted;
+    let versions = snap
+        .index
+        .server(&path.name)
+        .ok_or_else(|| ApiError::NotFound("Server not found".into()))?;
+    let body = match &path.version {
+        None => {
+            let mut list: Vec<(usize, &Entry)> =
+                versions.iter().filter(visible).enumerate().collect();
+            if list.is_empty() {
+                return Err(ApiError::NotFound("Server not found".into()));
+            }
+            // Newest publishedAt first; among equal times, the higher version first.
+            list.sort_by(|(i, a), (j, b)| (b.published_at, j).cmp(&(a.published_at, i)));
+            let list: Vec<&Entry> = list.into_iter().map(|(_, e)| e).collect();
+            list_body(&list, None)
+        }
+        Some(v) => {
+            let entry = snap
+                .index
+                .version(&path.name, v)
+                .filter(visible)
+                .ok_or_else(|| ApiError::NotFound("Server version not found".into()))?;
+            entry.json.to_vec()
+        }
+    };
+    Ok(respond(state, &snap, uri, headers, body))
+}
+
+async fn preflight() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static(PREFLIGHT_MAX_AGE),
+    );
+    r
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::NotFound(
+        "No such route. The registry API is at /v0.1/servers (also /v0/servers); \
+         /healthz, /readyz, /status and /metrics are for operators."
+            .into(),
+    )
+}
+
+/// `{"servers":[…],"metadata":{"nextCursor"?,"count"}}` from pre-serialized entries.
+fn list_body(entries: &[&Entry], next_cursor: Option<&str>) -> Vec<u8> {
+    let size: usize = entries.iter().map(|e| e.json.len() + 1).sum();
+    let mut out = Vec::with_capacity(size + 96);
+    out.extend_from_slice(b"{\"servers\":[");
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&e.json);
+    }
+    out.extend_from_slice(b"],\"metadata\":{");
+    if let Some(c) = next_cursor {
+        // base64url: nothing to escape.
+        out.extend_from_slice(b"\"nextCursor\":\"");
+        out.extend_from_slice(c.as_bytes());
+        out.extend_from_slice(b"\",");
+    }
+    out.extend_from_slice(format!("\"count\":{}}}}}", entries.len()).as_bytes());
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths
+
+/// A server path, decoded. The name arrives percent-encoded (`io.github.acme%2Fweather`), twice
+/// encoded (`%252F`, accepted like the official registry does), or with a bare `/`.
+#[derive(Debug, PartialEq, Eq)]
+struct ServerPath {
+    name: String,
+    version: Option<String>,
+}
+
+impl ServerPath {
+    /// Parses the raw (still encoded) request path.
+    fn parse(path: &str) -> Result<ServerPath, ApiError> {
+        let not_found = || {
+            ApiError::NotFound(
+                "No such route. Server routes are /v0.1/servers/{serverName}/versions and \
+                 /v0.1/servers/{serverName}/versions/{version}, the name URL-encoded"
+                    .into(),
+            )
+        };
+        let rest = path
+            .split_once("/servers/")
+            .map(|(_, rest)| rest)
+            .ok_or_else(not_found)?;
+        let seg: Vec<&str> = rest.split('/').collect();
+        if seg.iter().any(|s| s.is_empty()) {
+            return Err(not_found());
+        }
+        let joined = |a: &str, b: &str| Ok::<_, ApiError>(format!("{}/{}", decode(a)?, decode(b)?));
+        let (name, version) = match seg.as_slice() {
+            [name, "versions"] => (decode(name)?, None),
+            [name, "versions", v] if decode(name)?.contains('/') => (decode(name)?, Some(*v)),
+            [ns, name, "versions"] => (joined(ns, name)?, None),
+            [ns, name, "versions", v] => (joined(ns, name)?, Some(*v)),
+            _ => return Err(not_found()),
+        };
+        Ok(ServerPath {
+            name,
+            version: version.map(decode).transpose()?,
+        })
+    }
+}
+
+/// Percent-decodes a path segment twice, as the official registry does (its router decodes
+/// once, its handler again), so `%2F` and `%252F` both give `/`; `+` stays `+`.
+fn decode(raw: &str) -> Result<String, ApiError> {
+    let once = percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| not_utf8())?;
+    let twice = percent_decode_str(&once)
+        .decode_utf8()
+        .map_err(|_| not_utf8())?
+        .into_owned();
+    if twice.contains('\0') {
+        return Err(ApiError::BadRequest(
+            "the path holds a NUL character".into(),
+        ));
+    }
+    Ok(twice)
+}
+
+fn not_utf8() -> ApiError {
+    ApiError::BadRequest("the path is not valid UTF-8 once percent-decoded".into())
+}
+
+fn is_api_path(path: &str) -> bool {
+    PREFIXES.iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|r| r.is_empty() || r.starts_with('/'))
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses: caching, compression
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Br,
+}
+
+impl Encoding {
+    fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Identity => "identity",
+            Encoding::Gzip => "gzip",
+            Encoding::Br => "br",
+        }
+    }
+
+    /// The best encoding the client accepts: br, then gzip, else none.
+    fn negotiate(accept: Option<&HeaderValue>) -> Encoding {
+        let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
+            return Encoding::Identity;
+        };
+        let q = |name: &str| -> Option<f32> {
+            accept.split(',').find_map(|item| {
+                let mut parts = item.split(';');
+                let token = parts.next()?.trim();
+                if !token.eq_ignore_ascii_case(name) {
+                    return None;
+                }
+                let q = parts
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .map_or(Some(1.0), |v| v.trim().parse::<f32>().ok())?;
+                Some(q)
+            })
+        };
+        let star = q("*");
+        let accepts = |named: Option<f32>| named.or(star).is_some_and(|q| q > 0.0);
+        if accepts(q("br")) {
+            Encoding::Br
+        } else if accepts(q("gzip")) {
+            Encoding::Gzip
+        } else {
+            Encoding::Identity
+        }
+    }
+
+    fn compress(self, body: &[u8]) -> std::io::Result<Vec<u8>> {
+        match self {
+            Encoding::Identity => Ok(body.to_vec()),
+            Encoding::Gzip => {
+                let mut w = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(body.len() / 4),
+                    flate2::Compression::new(6),
+                );
+                w.write_all(body)?;
+                w.finish()
+            }
+            Encoding::Br => {
+                let mut out = Vec::with_capacity(body.len() / 4);
+                {
+                    // Quality 5: most of brotli's gain at a fraction of the CPU of 11.
+                    let mut w = brotli::CompressorWriter::new(&mut out, 16 * 1024, 5, 22);
+                    w.write_all(body)?;
+                    w.flush()?;
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// A successful API response: `ETag` (a function of revision, request and encoding, since the
+/// body is one), `304` on a matching `If-None-Match`, caching and revision headers, and the
+/// body compressed when the client asks.
+fn respond(
+    state: &AppState,
+    snap: &Snapshot,
+    uri: &Uri,
+    req: &HeaderMap,
+    body: Vec<u8>,
+) -> Response {
+    let mut encoding = Encoding::negotiate(req.get(header::ACCEPT_ENCODING));
+    if body.len() < MIN_COMPRESS {
+        encoding = Encoding::Identity;
+    }
+    let etag = etag(&snap.revision, uri, encoding);
+    let mut headers = HeaderMap::new();
+    let private = state.config.read_token.is_some();
+    let cache = format!(
+        "{}, max-age={}",
+        if private { "private" } else { "public" },
+        state.config.cache_max_age
+    );
+    headers.insert(header::ETAG, header_value(&etag));
+    headers.insert(header::CACHE_CONTROL, header_value(&cache));
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static(if private {
+            "Accept-Encoding, Authorization"
+        } else {
+            "Accept-Encoding"
+        }),
+    );
+    headers.insert(REVISION_HEADER, header_value(&snap.revision));
+    if if_none_match(req, &etag) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = match encoding.compress(&body) {
+        Ok(compressed) => {
+            if encoding != Encoding::Identity {
+                headers.insert(
+                    header::CONTENT_ENCODING,
+                    HeaderValue::from_static(encoding.as_str()),
+                );
+            }
+            compressed
+        }
+        Err(e) => {
+            // Cannot happen writing to memory; serve uncompressed, under the identity ETag.
+            tracing::error!(error = %e, "compression failed");
+            headers.insert(
+                header::ETAG,
+                header_value(&self::etag(&snap.revision, uri, Encoding::Identity)),
+            );
+            body
+        }
+    };
+    (StatusCode::OK, headers, Body::from(body)).into_response()
+}
+
+fn etag(revision: &str, uri: &Uri, encoding: Encoding) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        revision,
+        uri.path(),
+        uri.query().unwrap_or(""),
+        encoding.as_str(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    format!("\"{}\"", &crate::index::hex(&h.finalize())[..32])
+}
+
+/// `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for this header) or is `*`.
+fn if_none_match(req: &HeaderMap, etag: &str) -> bool {
+    req.get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+}
+
+fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Middleware
+
+/// A label for metrics set by a handler whose route pattern says too little.
+#[derive(Clone, Copy, Debug)]
+pub struct RouteLabel(pub &'static str);
+
+/// Counts and times every request, and logs it.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let matched = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let response = next.run(req).await;
+    let elapsed = started.elapsed();
+    let route = match (matched, response.extensions().get::<RouteLabel>()) {
+        (Some(m), Some(RouteLabel(label))) => {
+            let prefix = m.split("/servers/").next().unwrap_or_default();
+            format!("{prefix}{label}")
+        }
+        (Some(m), None) => m,
+        (None, _) => "unmatched".to_string(),
+    };
+    let status = response.status().as_u16();
+    state.metrics.observe(&route, status, elapsed);
+    let micros = elapsed.as_micros() as u64;
+    if is_api_path(&path) || status >= 400 && path != "/favicon.ico" {
+        tracing::info!(%method, %path, status, micros, "request");
+    } else {
+        tracing::debug!(%method, %path, status, micros, "request");
+    }
+    response
+}
+
+/// CORS on every response, JSON for axum's bare 405s (keeping `Allow`), and the served
+/// revision on every API response a handler did not already mark.
+async fn common_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let api = is_api_path(req.uri().path());
+    let mut response = next.run(req).await;
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        response = ApiError::MethodNotAllowed.into_response();
+        if !api {
+            // The ops routes answer GET only (and HEAD, which axum derives from it).
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        }
+    }
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Authorization, Content-Type"),
+    );
+    if api
+        && !h.contains_key(REVISION_HEADER)
+        && let Some(snap) = state.store.current()
+    {
+        h.insert(REVISION_HEADER, header_value(&snap.revision));
+    }
+    response
+}
+
+/// NUL in the path or query is 400; a trailing slash is 308 to the clean path, query kept.
+async fn path_rules(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let has_nul = |s: &str| s.to_ascii_lowercase().contains("%00");
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        return ApiError::BadRequest("the path or query holds a NUL character (%00)".into())
+            .into_response();
+    }
+    let path = uri.path();
+    if path.len() > 1 && path.ends_with('/') {
+        let clean = path.trim_end_matches('/');
+        let clean = if clean.is_empty() { "/" } else { clean };
+        let location = match uri.query() {
+            Some(q) => format!("{clean}?{q}"),
+            None => clean.to_string(),
+        };
+        return (
+            StatusCode::PERMANENT_REDIRECT,
+            [(header::LOCATION, header_value(&location))],
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+/// With a read token configured, API requests need `Authorization: Bearer <token>`; a CORS
+/// preflight carries no credentials and is exempt.
+async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(token) = &state.config.read_token
+        && req.method() != Method::OPTIONS
+    {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, rest) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            });
+        if !given.is_some_and(|g| same_secret(g, token)) {
+            return ApiError::Unauthorized.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Compares two secrets in time independent of where they differ (and of their lengths:
+/// both are hashed first).
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (da, db) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
+    da.iter()
+        .zip(db.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A parameter or path is malformed; the message says which.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("this registry needs a read token: send Authorization: Bearer <token>")]
+    Unauthorized,
+    #[error("method not allowed: this service is read-only")]
+    MethodNotAllowed,
+    #[error("no good revision of the registry is served yet; see /status")]
+    NotReady,
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        ApiError::BadRequest(e.0)
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = self.to_string();
+        let body = serde_json::json!({
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": detail,
+            "error": detail,
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        let h = response.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        match self {
+            ApiError::Unauthorized => {
+                h.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"mcp-gitops\""),
+                );
+            }
+            ApiError::MethodNotAllowed => {
+                h.insert(
+                    header::ALLOW,
+                    HeaderValue::from_static("GET, HEAD, OPTIONS"),
+                );
+            }
+            ApiError::NotReady => {
+                h.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(name: &str, version: Option<&str>) -> ServerPath {
+        ServerPath {
+            name: name.into(),
+            version: version.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn server_paths() {
+        let p = |s: &str| ServerPath::parse(s).ok();
+        assert_eq!(
+            p("/v0.1/servers/io.github.a%2Fw/versions"),
+            Some(path("io.github.a/w", None))
+        );
+        assert_eq!(
+            p("/v0.1/servers/io.github.a%252Fw/versions/1.0.0%2Bb"),
+            Some(path("io.github.a/w", Some("1.0.0+b")))
+        );
+        assert_eq!(
+            p("/v0/servers/io.github.a/w/versions/1.0.0+b"),
+            Some(path("io.github.a/w", Some("1.0.0+b")))
+        );
+        assert_eq!(
+            p("/v0/servers/com.a/versions/versions"),
+            Some(path("com.a/versions", None))
+        );
+        assert_eq!(
+            p("/v0/servers/com.a%2Fx/versions/versions"),
+            Some(path("com.a/x", Some("versions")))
+        );
+        assert_eq!(p("/v0/servers/com.a%2Fx"), None);
+        assert_eq!(p("/v0/servers/com.a%2Fx/version"), None);
+        assert_eq!(p("/v0/servers/a/b/c/versions"), None);
+    }
+
+    #[test]
+    fn encodings() {
+        let n = |s: &str| Encoding::negotiate(Some(&HeaderValue::from_str(s).unwrap()));
+        assert_eq!(n("gzip, deflate, br"), Encoding::Br);
+        assert_eq!(n("gzip"), Encoding::Gzip);
+        assert_eq!(n("br;q=0, gzip"), Encoding::Gzip);
+        assert_eq!(n("*"), Encoding::Br);
+        assert_eq!(n("identity"), Encoding::Identity);
+        assert_eq!(n("gzip;q=0"), Encoding::Identity);
+        assert_eq!(Encoding::negotiate(None), Encoding::Identity);
+    }
+
+    #[test]
+    fn secrets() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
+    }
+}
