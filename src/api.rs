@@ -11,7 +11,7 @@ use crate::ops::{self, Metrics};
 use crate::query::{self, ListQuery, QueryError};
 use crate::store::{Snapshot, Store};
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Method, StatusCode, Uri};
@@ -47,6 +47,7 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub config: Arc<ApiConfig>,
     pub metrics: Arc<Metrics>,
+    compressed: Arc<CompressedBodies>,
 }
 
 impl AppState {
@@ -55,6 +56,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
+            compressed: Arc::new(CompressedBodies::default()),
         }
     }
 
@@ -110,7 +112,17 @@ async fn list_servers(
         .map_or(0, |(name, key)| snap.index.after(name, key));
     let mut page: Vec<&Entry> = Vec::with_capacity(q.limit.min(entries.len()));
     let mut more = false;
-    for e in entries[start..].iter().filter(|e| q.matches(e)) {
+    let mut i = start;
+    while let Some(e) = entries.get(i) {
+        if !q.name_matches(e) {
+            // The search rejects the name: skip the server's other versions too.
+            i = e.server_end.max(i + 1);
+            continue;
+        }
+        i += 1;
+        if !q.matches(e) {
+            continue;
+        }
         if page.len() == q.limit {
             more = true;
             break;
@@ -404,27 +416,67 @@ fn respond(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let body = match encoding.compress(&body) {
-        Ok(compressed) => {
-            if encoding != Encoding::Identity {
+    let body = if encoding == Encoding::Identity {
+        Bytes::from(body)
+    } else if let Some(hit) = state.compressed.get(&etag) {
+        headers.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(encoding.as_str()),
+        );
+        hit
+    } else {
+        match encoding.compress(&body) {
+            Ok(compressed) => {
                 headers.insert(
                     header::CONTENT_ENCODING,
                     HeaderValue::from_static(encoding.as_str()),
                 );
+                let compressed = Bytes::from(compressed);
+                state.compressed.put(&etag, compressed.clone());
+                compressed
             }
-            compressed
-        }
-        Err(e) => {
-            // Cannot happen writing to memory; serve uncompressed, under the identity ETag.
-            tracing::error!(error = %e, "compression failed");
-            headers.insert(
-                header::ETAG,
-                header_value(&self::etag(&snap.revision, uri, Encoding::Identity)),
-            );
-            body
+            Err(e) => {
+                // Cannot happen writing to memory; serve uncompressed, under the identity ETag.
+                tracing::error!(error = %e, "compression failed");
+                let identity = self::etag(&snap.revision, uri, Encoding::Identity);
+                headers.insert(header::ETAG, header_value(&identity));
+                Bytes::from(body)
+            }
         }
     };
     (StatusCode::OK, headers, Body::from(body)).into_response()
+}
+
+/// Compressed bodies by ETag. A body is a function of what its ETag hashes (revision, request,
+/// encoding), so one compressed for a client serves every later client asking the same: the
+/// clients of a registry mostly ask the same few pages. Bounded; emptied when full (the
+/// entries of a replaced revision simply stop being asked for).
+#[derive(Default)]
+struct CompressedBodies {
+    inner: std::sync::Mutex<(std::collections::HashMap<String, Bytes>, usize)>,
+}
+
+impl CompressedBodies {
+    const BUDGET: usize = 32 << 20;
+
+    fn get(&self, etag: &str) -> Option<Bytes> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.0.get(etag).cloned()
+    }
+
+    fn put(&self, etag: &str, body: Bytes) {
+        if body.len() > Self::BUDGET / 16 {
+            return;
+        }
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.1 + body.len() > Self::BUDGET {
+            *inner = Default::default();
+        }
+        inner.1 += body.len();
+        if let Some(old) = inner.0.insert(etag.to_string(), body) {
+            inner.1 -= old.len();
+        }
+    }
 }
 
 fn etag(revision: &str, uri: &Uri, encoding: Encoding) -> String {
@@ -491,8 +543,8 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     response
 }
 
-/// CORS on every response, JSON for axum's bare 405s (keeping `Allow`), and the served
-/// revision on every API response a handler did not already mark.
+/// CORS on every response, JSON for axum's bare 405s, and the served revision on every API
+/// response a handler did not already mark.
 async fn common_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let api = is_api_path(req.uri().path());
     let mut response = next.run(req).await;
@@ -507,6 +559,7 @@ async fn common_headers(State(state): State<AppState>, req: Request, next: Next)
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         }
     }
+    let status = response.status();
     let h = response.headers_mut();
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -520,7 +573,9 @@ async fn common_headers(State(state): State<AppState>, req: Request, next: Next)
         header::ACCESS_CONTROL_ALLOW_HEADERS,
         HeaderValue::from_static("Authorization, Content-Type"),
     );
+    // Not to a client without the read token: it learns nothing of the registry.
     if api
+        && status != StatusCode::UNAUTHORIZED
         && !h.contains_key(REVISION_HEADER)
         && let Some(snap) = state.store.current()
     {

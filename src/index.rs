@@ -25,6 +25,17 @@ pub struct EntryTimes {
 }
 
 impl EntryTimes {
+    /// From Unix seconds, as git commit times come (see `history::VersionTimes`).
+    pub fn from_unix(published_at: i64, updated_at: i64, status_changed_at: i64) -> EntryTimes {
+        let at =
+            |s: i64| OffsetDateTime::from_unix_timestamp(s).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        EntryTimes {
+            published_at: at(published_at),
+            updated_at: at(updated_at),
+            status_changed_at: at(status_changed_at),
+        }
+    }
+
     /// All three set to `at`.
     pub fn all(at: OffsetDateTime) -> EntryTimes {
         EntryTimes {
@@ -101,6 +112,8 @@ pub struct Entry {
     pub is_latest: bool,
     /// `name` lowercased, for case-insensitive search.
     pub name_lower: String,
+    /// Where the next server's entries begin: a search that rejects this name skips there.
+    pub server_end: usize,
     /// The entry as served: `{"server":…,"_meta":…}`.
     pub json: Box<[u8]>,
 }
@@ -194,8 +207,13 @@ impl Index {
                     updated_at: draft.times.updated_at,
                     is_latest,
                     name_lower: name.to_lowercase(),
+                    server_end: 0,
                     json,
                 });
+            }
+            let end = entries.len();
+            for e in &mut entries[start..] {
+                e.server_end = end;
             }
             servers.push(ServerRange {
                 name: name.to_string(),

@@ -115,6 +115,13 @@ impl ListQuery {
         })
     }
 
+    /// Whether `search` keeps the name of `e` (and so of every version of its server).
+    pub fn name_matches(&self, e: &Entry) -> bool {
+        self.search_lower
+            .as_ref()
+            .is_none_or(|s| e.name_lower.contains(s.as_str()))
+    }
+
     /// Whether the filters keep `e`.
     pub fn matches(&self, e: &Entry) -> bool {
         if !self.include_deleted && e.status == crate::model::Status::Deleted {
@@ -130,12 +137,7 @@ impl ListQuery {
         {
             return false;
         }
-        if let Some(s) = &self.search_lower
-            && !e.name_lower.contains(s.as_str())
-        {
-            return false;
-        }
-        true
+        self.name_matches(e)
     }
 
     /// The cursor of the page that starts after `last`.

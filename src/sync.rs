@@ -7,7 +7,7 @@ use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
@@ -24,7 +24,9 @@ pub fn watch_directory(
     reloader: Arc<Reloader>,
     debounce: Duration,
 ) -> notify::Result<JoinHandle<()>> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+    // A `Notify` holds at most one pending wake-up: any number of events coalesce into it.
+    let changed = Arc::new(Notify::new());
+    let signal = Arc::clone(&changed);
     let dir = std::path::absolute(&dir).unwrap_or(dir);
     let filter_dir = dir.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<Event>| {
@@ -34,7 +36,7 @@ pub fn watch_directory(
             Err(_) => true,
         };
         if relevant {
-            let _ = tx.send(());
+            signal.notify_one();
         }
     })?;
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty())
@@ -45,20 +47,21 @@ pub fn watch_directory(
     rewatch(&mut watcher, &dir, true);
 
     Ok(tokio::spawn(async move {
-        while rx.recv().await.is_some() {
+        loop {
+            changed.notified().await;
             // Debounce: wait for a quiet spell, but not forever.
             let deadline = Instant::now() + MAX_DELAY;
             loop {
                 let quiet = (Instant::now() + debounce).min(deadline);
                 tokio::select! {
-                    more = rx.recv() => if more.is_none() { return },
-                    _ = sleep_until(quiet) => break,
+                    () = changed.notified() => {}
+                    () = sleep_until(quiet) => break,
                 }
                 if Instant::now() >= deadline {
                     break;
                 }
             }
-            while rx.try_recv().is_ok() {}
+            // Events from here on wake the next round: nothing is missed while reloading.
             rewatch(&mut watcher, &dir, false);
             reloader.reload().await;
         }

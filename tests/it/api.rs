@@ -1058,6 +1058,16 @@ async fn gzip_and_br_when_asked() {
         plain.header("etag"),
         "one tag per representation"
     );
+    // The second time from the cache of compressed bodies: the same bytes.
+    let again = send(
+        &app,
+        Method::GET,
+        "/v0.1/servers",
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(again.body, r.body);
+    assert_eq!(again.header("etag"), r.header("etag"));
 
     let r = send(
         &app,
@@ -1095,6 +1105,7 @@ async fn read_token_guards_the_api_only() {
     let r = get(&app, "/v0.1/servers").await;
     assert_error(&r, 401);
     assert!(r.header("www-authenticate").unwrap().starts_with("Bearer"));
+    assert!(r.header("x-registry-revision").is_none());
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
     for auth in [
         "Bearer wrong",
@@ -1199,4 +1210,46 @@ fn index_digest_changes_with_content() {
     let mut times = FIXTURE_TIMES.to_vec();
     times[0].3 = "2025-01-02T00:00:00Z";
     assert_ne!(a.digest(), build_index(FIXTURE, &times).digest());
+}
+
+#[tokio::test]
+async fn a_cursor_stays_valid_across_revisions() {
+    // Page 1 from one revision; page 2 from the next, in which the last version of page 1 and
+    // the first of page 2 are gone and a new server sorts into the rest.
+    let old = fixture_app();
+    let r = get(&old, "/v0.1/servers?limit=4").await;
+    assert_eq!(
+        r.entries().last().unwrap(),
+        &("com.example/beta".into(), "2.0.0-rc.1".into())
+    );
+    let cursor = r.next_cursor().unwrap();
+
+    let mut files: Vec<(&str, &str)> = FIXTURE
+        .iter()
+        .filter(|(path, _)| !path.ends_with("WeatherStation.yaml"))
+        .copied()
+        .collect();
+    let beta =
+        "name: com.example/beta\ndescription: Beta tools\nversions:\n  - version: \"1.1.0\"\n";
+    files.retain(|(path, _)| !path.ends_with("beta.yaml"));
+    files.push(("servers/com.example/beta.yaml", beta));
+    files.push((
+        "servers/com.example/gamma.yaml",
+        "name: com.example/gamma\ndescription: New in this revision\nversion: \"1.0.0\"\n",
+    ));
+    let new = router(AppState::new(
+        store_with(build_index(&files, FIXTURE_TIMES), "feedface"),
+        ApiConfig::default(),
+    ));
+    let r = get(&new, &format!("/v0.1/servers?limit=4&cursor={cursor}")).await;
+    assert_eq!(r.header("x-registry-revision"), Some("feedface"));
+    assert_eq!(
+        r.entries(),
+        owned(&[
+            ("com.example/gamma", "1.0.0"),
+            ("io.github.acme/nightly", "nightly-b"),
+            ("io.github.acme/nightly", "nightly-a"),
+            ("io.github.acme/tools", "0.1.0"),
+        ])
+    );
 }
