@@ -46,6 +46,10 @@ pub struct ApiConfig {
 pub struct AppState {
     pub store: Arc<Store>,
     pub config: Arc<ApiConfig>,
+    /// Fired to sync now (a webhook); the sync loop coalesces the wake-ups.
+    pub sync_now: Arc<tokio::sync::Notify>,
+    /// With a secret, `POST /webhook` triggers a sync; without, it does not exist.
+    pub webhook_secret_file: Option<Arc<std::path::Path>>,
     pub metrics: Arc<Metrics>,
     compressed: Arc<CompressedBodies>,
 }
@@ -55,9 +59,17 @@ impl AppState {
         AppState {
             store,
             config: Arc::new(config),
+            sync_now: Arc::new(tokio::sync::Notify::new()),
+            webhook_secret_file: None,
             metrics: Arc::new(Metrics::default()),
             compressed: Arc::new(CompressedBodies::default()),
         }
+    }
+
+    /// Turns on `POST /webhook`, checked against the secret in `file`.
+    pub fn with_webhook(mut self, file: Option<std::path::PathBuf>) -> AppState {
+        self.webhook_secret_file = file.map(Arc::from);
+        self
     }
 
     /// The snapshot this request is answered from, start to end.
@@ -85,6 +97,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(ops::routes())
+        .merge(crate::webhook::routes())
         .fallback(unknown_route)
         .layer(middleware::from_fn(path_rules))
         .layer(middleware::from_fn_with_state(
@@ -656,6 +669,11 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("no good revision of the registry is served yet; see /status")]
     NotReady,
+    #[error("webhook refused: X-Hub-Signature-256 or X-Gitlab-Token is missing or wrong")]
+    BadSignature,
+    /// A fault of ours; the log has the cause, the response says nothing internal.
+    #[error("{0}")]
+    Internal(&'static str),
 }
 
 impl From<QueryError> for ApiError {
@@ -672,6 +690,8 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BadSignature => StatusCode::UNAUTHORIZED,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

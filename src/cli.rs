@@ -24,7 +24,7 @@ impl Cli {
                 #[command(flatten)]
                 args: ServeArgs,
             }
-            Command::Serve(ServeOnly::parse_from(["mcp-gitops serve"]).args)
+            Command::Serve(Box::new(ServeOnly::parse_from(["mcp-gitops serve"]).args))
         })
     }
 }
@@ -32,17 +32,17 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the registry API (v0.1, and v0) from a repository, reloading it as it changes.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Check a registry repository: every problem at once, with file, line and column.
     Lint(LintArgs),
 }
 
 #[derive(Clone, Debug, Args)]
 pub struct ServeArgs {
-    /// The registry to serve: a local directory holding `servers/` (for example a working tree,
-    /// or a folder kept up to date by a git-sync sidecar). It is watched and reloaded on change;
-    /// a revision with errors is not served, the last good one stays. (Serving straight from a
-    /// git URL comes later.)
+    /// The registry to serve: a git URL (`https://…`, `ssh://…`, `git@host:org/repo.git`,
+    /// `file://…`), fetched into --cache-dir and polled; or a local directory holding
+    /// `servers/` (a working tree, or a folder kept up to date by a git-sync sidecar), watched
+    /// for changes. A revision with errors is never served: the last good one stays.
     #[arg(
         long,
         env = "MCP_GITOPS_REPO",
@@ -75,6 +75,50 @@ pub struct ServeArgs {
     /// endpoints (/healthz, /readyz, /status, /metrics) stay open.
     #[arg(long, env = "MCP_GITOPS_READ_TOKEN_FILE", value_name = "FILE")]
     pub read_token_file: Option<PathBuf>,
+
+    /// With a git URL: the branch, tag or commit id to serve (default: the remote's default
+    /// branch). Force-pushes are followed.
+    #[arg(long = "ref", env = "MCP_GITOPS_REF", value_name = "BRANCH|TAG|COMMIT")]
+    pub reference: Option<String>,
+
+    /// With a git URL: where the local mirror is kept (reused across restarts; in Kubernetes an
+    /// `emptyDir`).
+    #[arg(long, env = "MCP_GITOPS_CACHE_DIR", value_name = "DIR", default_value_os_t = default_cache_dir())]
+    pub cache_dir: PathBuf,
+
+    /// With a git URL: how often to fetch, e.g. `10s`, `30s`, `5m` (±10% jitter, so replicas
+    /// spread out). A webhook syncs at once.
+    #[arg(long, env = "MCP_GITOPS_POLL_INTERVAL", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub poll_interval: std::time::Duration,
+
+    /// A file holding an HTTPS access token for the git remote (re-read at every fetch, so a
+    /// rotated token is picked up).
+    #[arg(long, env = "MCP_GITOPS_GIT_TOKEN_FILE", value_name = "FILE")]
+    pub git_token_file: Option<PathBuf>,
+
+    /// The user name for HTTPS (with --git-password-file, or instead of `x-access-token` with a
+    /// token) or SSH (default: the URL's, else `git`).
+    #[arg(long, env = "MCP_GITOPS_GIT_USERNAME", value_name = "NAME")]
+    pub git_username: Option<String>,
+
+    /// A file holding the HTTPS password for --git-username (re-read at every fetch).
+    #[arg(long, env = "MCP_GITOPS_GIT_PASSWORD_FILE", value_name = "FILE")]
+    pub git_password_file: Option<PathBuf>,
+
+    /// A file holding an unencrypted SSH private key for `ssh://` and `git@host:` URLs.
+    #[arg(long, env = "MCP_GITOPS_SSH_KEY_FILE", value_name = "FILE")]
+    pub ssh_key_file: Option<PathBuf>,
+
+    /// The known_hosts file the SSH server's host key is checked against; an unknown or
+    /// different host key is refused.
+    #[arg(long, env = "MCP_GITOPS_SSH_KNOWN_HOSTS_FILE", value_name = "FILE")]
+    pub ssh_known_hosts_file: Option<PathBuf>,
+
+    /// Turn on `POST /webhook`: a file holding the secret of GitHub (`X-Hub-Signature-256`) or
+    /// GitLab (`X-Gitlab-Token`) push webhooks, which trigger an immediate sync. Re-read at
+    /// every delivery.
+    #[arg(long, env = "MCP_GITOPS_WEBHOOK_SECRET_FILE", value_name = "FILE")]
+    pub webhook_secret_file: Option<PathBuf>,
 
     /// How to write logs (to stderr). The level is set with RUST_LOG (default: info).
     #[arg(long, env = "MCP_GITOPS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -119,4 +163,55 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
+}
+
+/// The mirror's default home: the system's temporary folder.
+fn default_cache_dir() -> PathBuf {
+    std::env::temp_dir().join("mcp-gitops-cache")
+}
+
+/// `500ms`, `10s`, `5m`, `1h`, or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30s or 5m"))?;
+    let seconds = match unit {
+        "ms" => return non_zero(std::time::Duration::from_millis(n)),
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("`{text}`: the unit must be ms, s, m or h")),
+    };
+    non_zero(std::time::Duration::from_secs(seconds))
+}
+
+fn non_zero(d: std::time::Duration) -> Result<std::time::Duration, String> {
+    if d.is_zero() {
+        Err("the duration must be above zero".to_string())
+    } else {
+        Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("m").is_err());
+    }
 }

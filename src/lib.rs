@@ -32,6 +32,7 @@
 //! | `sync` | watching a directory (and its parent) for changes, debounced |
 //! | `api` | `router(state)`, the API handlers, the HTTP error type |
 //! | `ops` | `/healthz`, `/readyz`, `/status`, `/metrics` |
+//! | `webhook` | `POST /webhook`: GitHub and GitLab push notifications trigger a sync |
 //! | `server` | `serve`: listener, shutdown, wiring |
 
 pub mod api;
@@ -58,3 +59,4 @@ pub mod store;
 pub mod sync;
 pub mod synth;
 pub mod validate;
+pub mod webhook;

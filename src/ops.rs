@@ -81,9 +81,24 @@ async fn status(State(state): State<AppState>) -> Response {
         .iter()
         .map(|(o, n)| (o.as_str().to_string(), (*n).into()))
         .collect();
+    let git = store.git().map(|g| {
+        json!({
+            "url": g.url,
+            "ref": g.reference,
+            "resolvedRef": g.resolved,
+            "attemptedCommit": g.attempted_commit,
+            "servedCommitTime": g.served_commit_time.map(rfc3339),
+            "lastFetchAt": g.last_fetch_at.map(rfc3339),
+            "lastFetchOutcome": g.last_fetch_at.map(|_| if g.last_fetch_error.is_some() { "failed" } else { "ok" }),
+            "lastFetchError": g.last_fetch_error,
+            "consecutiveFailures": g.consecutive_failures,
+            "shallowHistory": g.shallow_history,
+        })
+    });
     let source = store.source();
     let body = json!({
         "source": {"kind": source.kind, "location": source.location},
+        "git": git,
         "ready": store.is_ready(),
         "degraded": store.is_degraded(),
         "served": served,
@@ -136,6 +151,46 @@ async fn metrics(State(state): State<AppState>) -> Response {
         "1 when the last reload attempt failed and an older revision is still served.",
         f64::from(u8::from(store.is_degraded())),
     );
+    if let Some(g) = store.git() {
+        gauge_header(
+            &mut out,
+            "mcp_gitops_git_fetches_total",
+            "counter",
+            "Git fetches by outcome.",
+        );
+        let _ = writeln!(
+            out,
+            "mcp_gitops_git_fetches_total{{outcome=\"ok\"}} {}",
+            g.fetches_ok
+        );
+        let _ = writeln!(
+            out,
+            "mcp_gitops_git_fetches_total{{outcome=\"failed\"}} {}",
+            g.fetches_failed
+        );
+        gauge(
+            &mut out,
+            "mcp_gitops_git_fetch_consecutive_failures",
+            "Git fetches failed in a row (0 after a good fetch).",
+            g.consecutive_failures as f64,
+        );
+        if let Some(at) = g.last_fetch_at {
+            gauge(
+                &mut out,
+                "mcp_gitops_git_last_fetch_timestamp_seconds",
+                "When the last git fetch ended (Unix time).",
+                at.unix_timestamp() as f64,
+            );
+        }
+        if let Some(at) = g.served_commit_time {
+            gauge(
+                &mut out,
+                "mcp_gitops_served_commit_timestamp_seconds",
+                "The commit time of the served commit (Unix time): alert on its age.",
+                at.unix_timestamp() as f64,
+            );
+        }
+    }
     if let Some(s) = &snap {
         gauge(
             &mut out,

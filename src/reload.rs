@@ -3,48 +3,45 @@
 //! the attempt with every error is recorded for `/status`, `/metrics` and the logs.
 
 use crate::diagnostic::Diagnostic;
-use crate::index::{EntryTimes, Index, Input, Times};
+use crate::fetch::{self, GitSource};
+use crate::git_tree;
+use crate::history::History;
+use crate::index::{EntryTimes, Index, Input, Times, Tombstone};
 use crate::load;
 use crate::store::{Attempt, Outcome, Snapshot, SourceInfo, Store};
 use crate::validate;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 use time::OffsetDateTime;
 
 /// Where the registry comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Source {
     /// A local directory (an author's working tree, or one kept by a git-sync sidecar).
     Directory(PathBuf),
+    /// A git remote, fetched into a local mirror.
+    Git(Arc<GitSource>),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    #[error(
-        "`{0}` is a git URL; serving straight from git is not supported yet: serve a local \
-         directory (for example one kept up to date by a git-sync sidecar)"
-    )]
-    GitUrlUnsupported(String),
+/// Whether a `--repo` value names a git remote rather than a local directory.
+pub fn is_git_url(repo: &str) -> bool {
+    let scp_like = repo.split_once(':').is_some_and(|(head, _)| {
+        head.contains('@') && !head.contains('/') && !head.starts_with('@')
+    });
+    repo.contains("://") || scp_like
 }
 
 impl Source {
-    /// A `--repo` value: a local directory path, or (soon) a git URL.
-    pub fn parse(repo: &str) -> Result<Source, SourceError> {
-        let scp_like = repo.split_once(':').is_some_and(|(head, _)| {
-            head.contains('@') && !head.contains('/') && !head.starts_with('@')
-        });
-        if repo.contains("://") || scp_like {
-            return Err(SourceError::GitUrlUnsupported(repo.to_string()));
-        }
-        Ok(Source::Directory(PathBuf::from(repo)))
-    }
-
     pub fn info(&self) -> SourceInfo {
         match self {
             Source::Directory(dir) => SourceInfo {
                 kind: "directory",
                 location: dir.display().to_string(),
+            },
+            Source::Git(git) => SourceInfo {
+                kind: "git",
+                location: fetch::redact_url(git.url()),
             },
         }
     }
@@ -55,6 +52,9 @@ pub struct Reloader {
     source: Source,
     /// One reload at a time; triggers that arrive meanwhile wait and then find the new state.
     running: tokio::sync::Mutex<()>,
+    /// Git history, kept between syncs so each new commit is processed once. Only the running
+    /// reload touches it.
+    history: Mutex<Option<History>>,
 }
 
 impl Reloader {
@@ -63,6 +63,7 @@ impl Reloader {
             store,
             source,
             running: tokio::sync::Mutex::new(()),
+            history: Mutex::new(None),
         })
     }
 
@@ -103,6 +104,7 @@ impl Reloader {
         let at = OffsetDateTime::now_utc();
         let result = match &self.source {
             Source::Directory(dir) => build_directory(dir),
+            Source::Git(git) => self.build_git(git),
         };
         let duration_ms = started.elapsed().as_millis() as u64;
         let attempt = |outcome, revision, errors, warnings, message| Attempt {
@@ -154,7 +156,11 @@ impl Reloader {
                     None,
                 )
             }
-            Err(Rejected::Invalid { errors, warnings }) => {
+            Err(Rejected::Invalid {
+                errors,
+                warnings,
+                revision,
+            }) => {
                 let still = served
                     .as_ref()
                     .map_or("nothing yet", |s| s.revision.as_str());
@@ -167,7 +173,12 @@ impl Reloader {
                 for d in errors.iter().take(20) {
                     tracing::warn!("{d}");
                 }
-                attempt(Outcome::Invalid, None, errors, warnings, None)
+                attempt(Outcome::Invalid, revision, errors, warnings, None)
+            }
+            Err(Rejected::Tried(revision)) => {
+                let last = self.store.last_attempt();
+                tracing::debug!(%revision, "commit already tried");
+                return last.map_or(Outcome::Unchanged, |a| a.outcome);
             }
             Err(Rejected::Unreadable(message)) => {
                 tracing::error!(%message, duration_ms, "cannot read the registry");
@@ -177,6 +188,109 @@ impl Reloader {
         let kind = outcome.outcome;
         self.store.record(outcome);
         kind
+    }
+}
+
+impl Reloader {
+    /// Fetches, and when the commit is new: reads its tree from the object database (no
+    /// checkout), validates, advances the history and builds the index. Blocking.
+    fn build_git(&self, git: &GitSource) -> Result<Built, Rejected> {
+        let fetched = git.fetch();
+        self.store.update_git(|g| {
+            g.url = fetch::redact_url(git.url());
+            g.reference = git.reference().map(str::to_string);
+            g.last_fetch_at = Some(OffsetDateTime::now_utc());
+            match &fetched {
+                Ok(f) => {
+                    g.resolved = Some(f.resolved.clone());
+                    g.attempted_commit = Some(f.commit.to_string());
+                    g.last_fetch_error = None;
+                    g.consecutive_failures = 0;
+                    g.fetches_ok += 1;
+                }
+                Err(e) => {
+                    g.last_fetch_error = Some(error_chain(e));
+                    g.consecutive_failures += 1;
+                    g.fetches_failed += 1;
+                }
+            }
+        });
+        let fetched = fetched.map_err(|e| Rejected::Unreadable(error_chain(&e)))?;
+        let commit_id = fetched.commit.to_string();
+        // Most polls find the commit already served, or already tried and rejected.
+        if self
+            .store
+            .current()
+            .is_some_and(|s| s.revision == commit_id)
+            || self
+                .store
+                .last_attempt()
+                .is_some_and(|a| a.revision.as_deref() == Some(&commit_id))
+        {
+            return Err(Rejected::Tried(commit_id));
+        }
+        let unreadable =
+            |e: git2::Error| Rejected::Unreadable(format!("cannot read commit {commit_id}: {e}"));
+        let commit = fetched
+            .repo
+            .find_commit(fetched.commit)
+            .map_err(unreadable)?;
+        let tree = commit.tree().map_err(unreadable)?;
+        let checked =
+            validate::check(git_tree::read(&fetched.repo, &tree, "").map_err(unreadable)?);
+        if checked.errors() > 0 {
+            return Err(Rejected::invalid(checked, Some(commit_id)));
+        }
+
+        let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
+        let history = match history.as_mut() {
+            Some(h) => {
+                h.advance(&fetched.repo, fetched.commit)
+                    .map_err(unreadable)?;
+                h
+            }
+            None => history
+                .insert(History::build(&fetched.repo, fetched.commit, "").map_err(unreadable)?),
+        };
+        let times: Times = history
+            .times
+            .iter()
+            .map(|(key, t)| {
+                (
+                    key.clone(),
+                    EntryTimes::from_unix(t.published_at, t.updated_at, t.status_changed_at),
+                )
+            })
+            .collect();
+        let tombstones: Vec<Tombstone> = history
+            .tombstones
+            .iter()
+            .map(|((name, version), t)| Tombstone {
+                name: name.clone(),
+                version: version.clone(),
+                file: t.file.clone(),
+                doc: t.doc.clone(),
+            })
+            .collect();
+        let commit_time =
+            EntryTimes::from_unix(fetched.time, fetched.time, fetched.time).published_at;
+        let shallow = history.shallow;
+        self.store.update_git(|g| {
+            g.shallow_history = shallow;
+            g.served_commit_time = Some(commit_time);
+        });
+        let index = Index::build(&Input {
+            servers: &checked.servers,
+            commit: Some(&commit_id),
+            times: &times,
+            fallback_time: commit_time,
+            tombstones: &tombstones,
+        });
+        Ok(Built {
+            index,
+            commit: Some(commit_id),
+            warnings: checked.warnings(),
+        })
     }
 }
 
@@ -191,8 +305,29 @@ enum Rejected {
     Invalid {
         errors: Vec<Diagnostic>,
         warnings: usize,
+        /// The commit that was tried, when there is one.
+        revision: Option<String>,
     },
     Unreadable(String),
+    /// The commit is the one served or the one last tried: nothing to do.
+    Tried(String),
+}
+
+impl Rejected {
+    /// The findings of a revision that has errors.
+    fn invalid(checked: validate::Checked, revision: Option<String>) -> Rejected {
+        let warnings = checked.warnings();
+        let errors = checked
+            .diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect();
+        Rejected::Invalid {
+            errors,
+            warnings,
+            revision,
+        }
+    }
 }
 
 /// Reads, validates and indexes a directory. Each file's modification time stands in for the
@@ -212,13 +347,7 @@ fn build_directory(dir: &Path) -> Result<Built, Rejected> {
         .collect();
     let checked = validate::check(tree);
     if checked.errors() > 0 {
-        let warnings = checked.warnings();
-        let errors = checked
-            .diagnostics
-            .into_iter()
-            .filter(Diagnostic::is_error)
-            .collect();
-        return Err(Rejected::Invalid { errors, warnings });
+        return Err(Rejected::invalid(checked, None));
     }
     let mut times = Times::new();
     for server in &checked.servers {
@@ -272,13 +401,10 @@ mod tests {
             "git@github.com:acme/registry.git",
             "file:///srv/registry.git",
         ] {
-            assert!(Source::parse(url).is_err(), "{url}");
+            assert!(is_git_url(url), "{url}");
         }
         for dir in ["example-repo", "/srv/registry", "./a:b", "c:d"] {
-            assert_eq!(
-                Source::parse(dir).unwrap(),
-                Source::Directory(PathBuf::from(dir))
-            );
+            assert!(!is_git_url(dir), "{dir}");
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use crate::api::{self, ApiConfig, AppState};
 use crate::cli::ServeArgs;
-use crate::reload::{Reloader, Source, SourceError};
+use crate::fetch::{self, Credentials, FetchError, GitConfig, GitSource, Timeouts};
+use crate::reload::{self, Reloader, Source};
 use crate::store::Store;
 use crate::sync;
 use std::future::Future;
@@ -18,8 +19,8 @@ pub const GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error(transparent)]
-    Source(#[from] SourceError),
+    #[error("cannot use the git repository")]
+    Git(#[from] FetchError),
     #[error("cannot read the read token file {path}")]
     TokenFile {
         path: PathBuf,
@@ -46,8 +47,12 @@ pub enum ServeError {
 pub struct Options {
     pub source: Source,
     pub api: ApiConfig,
-    /// Quiet time after a change before reloading.
+    /// Quiet time after a change before reloading (directory sources).
     pub debounce: Duration,
+    /// How often a git source is fetched.
+    pub poll_interval: Duration,
+    /// With a secret file, `POST /webhook` triggers a sync.
+    pub webhook_secret_file: Option<PathBuf>,
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets open requests finish (for
@@ -88,30 +93,34 @@ pub async fn start(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let store = Arc::new(Store::new(options.source.info()));
-    let state = AppState::new(Arc::clone(&store), options.api);
+    let state =
+        AppState::new(Arc::clone(&store), options.api).with_webhook(options.webhook_secret_file);
     let reloader = Reloader::new(store, options.source.clone());
     // Watch first, then load: a change made in between is not missed.
-    let watch = match &options.source {
+    let (watch, poll) = match &options.source {
         Source::Directory(dir) => {
-            sync::watch_directory(dir.clone(), Arc::clone(&reloader), options.debounce).map_err(
-                |source| ServeError::Watch {
+            let watch = sync::watch_directory(dir.clone(), Arc::clone(&reloader), options.debounce)
+                .map_err(|source| ServeError::Watch {
                     path: dir.clone(),
                     source,
-                },
-            )?
+                })?;
+            (Some(watch), None)
         }
+        Source::Git(_) => (None, Some(options.poll_interval)),
     };
-    let first = tokio::spawn(async move { reloader.reload().await });
+    let follow = sync::follow(reloader, Arc::clone(&state.sync_now), poll);
     let result = serve(listener, state, shutdown).await;
     tracing::debug!("server stopped");
-    watch.abort();
-    first.abort();
+    if let Some(watch) = watch {
+        watch.abort();
+    }
+    follow.abort();
     result.map_err(ServeError::Serve)
 }
 
 /// `mcp-gitops serve`: reads the arguments, binds, and runs until SIGINT or SIGTERM.
 pub async fn run(args: &ServeArgs) -> Result<(), ServeError> {
-    let source = Source::parse(&args.repo)?;
+    let source = source(args)?;
     let read_token = args
         .read_token_file
         .as_deref()
@@ -138,8 +147,32 @@ pub async fn run(args: &ServeArgs) -> Result<(), ServeError> {
             read_token,
         },
         debounce: sync::DEBOUNCE,
+        poll_interval: args.poll_interval,
+        webhook_secret_file: args.webhook_secret_file.clone(),
     };
     start(options, listener, shutdown_signal()).await
+}
+
+/// The source `--repo` names, with the git settings when it is a URL.
+fn source(args: &ServeArgs) -> Result<Source, ServeError> {
+    if !reload::is_git_url(&args.repo) {
+        return Ok(Source::Directory(PathBuf::from(&args.repo)));
+    }
+    let git = GitSource::new(GitConfig {
+        url: args.repo.clone(),
+        reference: args.reference.clone(),
+        cache_dir: args.cache_dir.clone(),
+        credentials: Credentials {
+            username: args.git_username.clone(),
+            token_file: args.git_token_file.clone(),
+            password_file: args.git_password_file.clone(),
+            ssh_key_file: args.ssh_key_file.clone(),
+            ssh_known_hosts_file: args.ssh_known_hosts_file.clone(),
+        },
+        timeouts: Timeouts::default(),
+    })?;
+    tracing::debug!(url = %fetch::redact_url(git.url()), "serving from git");
+    Ok(Source::Git(Arc::new(git)))
 }
 
 /// A secret file's content, surrounding whitespace trimmed.

@@ -77,6 +77,29 @@ pub struct SourceInfo {
     pub location: String,
 }
 
+/// What the git sync last did, for `/status` and `/metrics` (git sources only).
+#[derive(Clone, Debug, Default)]
+pub struct GitStatus {
+    /// The source URL with any credentials taken out.
+    pub url: String,
+    /// The configured ref; `None` means the remote's default branch.
+    pub reference: Option<String>,
+    /// What the ref resolved to at the last fetch (`refs/heads/main`, or a commit id).
+    pub resolved: Option<String>,
+    pub last_fetch_at: Option<OffsetDateTime>,
+    /// The error of the last fetch, when it failed.
+    pub last_fetch_error: Option<String>,
+    pub consecutive_failures: u64,
+    pub fetches_ok: u64,
+    pub fetches_failed: u64,
+    /// The newest commit fetched and tried, served or not.
+    pub attempted_commit: Option<String>,
+    /// The commit time of the served commit.
+    pub served_commit_time: Option<OffsetDateTime>,
+    /// The history is shallow: versions in its oldest commit are dated by that commit.
+    pub shallow_history: bool,
+}
+
 pub struct Store {
     /// Why `ArcSwapOption`: every request reads the snapshot and the reloader replaces it rarely.
     /// A load is a few atomic operations with no lock for readers to queue on, and a request
@@ -85,6 +108,8 @@ pub struct Store {
     /// `.await`: guards are a small per-thread resource meant for short borrows. `None` until
     /// the first good revision.
     current: ArcSwapOption<Snapshot>,
+    /// What the git sync last did; `None` for a directory source.
+    git: Mutex<Option<GitStatus>>,
     /// The last attempt; written by the reloader only, read by `/status`.
     last_attempt: Mutex<Option<Attempt>>,
     reloads: [AtomicU64; 4],
@@ -96,6 +121,7 @@ impl Store {
         Store {
             current: ArcSwapOption::empty(),
             last_attempt: Mutex::new(None),
+            git: Mutex::new(None),
             reloads: Default::default(),
             source,
         }
@@ -129,6 +155,20 @@ impl Store {
     /// Reload attempts so far, by outcome.
     pub fn reloads(&self) -> [(Outcome, u64); 4] {
         Outcome::ALL.map(|o| (o, self.reloads[o as usize].load(Ordering::Relaxed)))
+    }
+
+    /// Changes the git sync status (created on first use).
+    pub fn update_git(&self, change: impl FnOnce(&mut GitStatus)) {
+        let mut git = self.git.lock().unwrap_or_else(PoisonError::into_inner);
+        change(git.get_or_insert_with(GitStatus::default));
+    }
+
+    /// The git sync status; `None` for a directory source.
+    pub fn git(&self) -> Option<GitStatus> {
+        self.git
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn source(&self) -> &SourceInfo {

@@ -1,8 +1,10 @@
 //! Keeps the served index following its source. For a local directory: a `notify` watch of the
 //! directory (recursive) and of its parent (so a symlink swapped by a git-sync sidecar is seen),
-//! events debounced and coalesced into one reload at a time.
+//! events debounced and coalesced into one reload at a time. For a git remote: `follow` polls
+//! with jitter and backoff, and syncs at once when a webhook fires.
 
 use crate::reload::Reloader;
+use crate::store::Outcome;
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,4 +100,88 @@ fn concerns(event: &Event, dir: &Path) -> bool {
         p.strip_prefix(dir)
             .is_ok_and(|rel| !rel.components().any(|c| c.as_os_str() == ".git"))
     })
+}
+
+/// The longest wait between fetch attempts while the remote keeps failing.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Runs the first load at once, then reloads whenever `sync_now` fires (a webhook) and, with
+/// `poll` set (git sources), every poll interval. Wake-ups that arrive during a reload
+/// coalesce into one more. Failed fetches are retried with exponential backoff: quickly while
+/// nothing is served yet, then slower than the interval while an older revision is served.
+/// Intervals carry jitter so that replicas do not fetch in lockstep.
+pub fn follow(
+    reloader: Arc<Reloader>,
+    sync_now: Arc<Notify>,
+    poll: Option<Duration>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut failures: u32 = 0;
+        loop {
+            let outcome = reloader.reload().await;
+            failures = if outcome == Outcome::Failed {
+                failures.saturating_add(1)
+            } else {
+                0
+            };
+            let Some(interval) = poll else {
+                sync_now.notified().await;
+                continue;
+            };
+            let wait = next_wait(interval, failures, reloader.store().is_ready());
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = sync_now.notified() => tracing::debug!("sync triggered"),
+            }
+        }
+    })
+}
+
+/// How long to wait before the next fetch.
+pub fn next_wait(interval: Duration, failures: u32, serving: bool) -> Duration {
+    let doubling = 2u32.saturating_pow(failures.saturating_sub(1).min(16));
+    let base = match (failures, serving) {
+        (0, _) => interval,
+        // Nothing served yet: retry soon (1 s, 2 s, 4 s …), never later than the interval.
+        (_, false) => (Duration::from_secs(1) * doubling).min(interval),
+        // Serving an older revision: back off beyond the interval, up to MAX_BACKOFF.
+        (_, true) => (interval * doubling).min(MAX_BACKOFF.max(interval)),
+    };
+    jitter(base)
+}
+
+/// `base` ± 10%, from the standard library's randomly seeded hasher (no RNG dependency).
+fn jitter(base: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let spread = (random % 2001) as f64 / 10_000.0 - 0.1; // -0.1 ..= +0.1
+    base.mul_f64(1.0 + spread)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn within(d: Duration, base: Duration) -> bool {
+        d >= base.mul_f64(0.899) && d <= base.mul_f64(1.101)
+    }
+
+    #[test]
+    fn waits_follow_the_interval_and_back_off_with_jitter() {
+        let minute = Duration::from_secs(60);
+        assert!(within(next_wait(minute, 0, true), minute));
+        // Not ready yet: 1 s, 2 s, 4 s … capped at the interval.
+        assert!(within(next_wait(minute, 1, false), Duration::from_secs(1)));
+        assert!(within(next_wait(minute, 3, false), Duration::from_secs(4)));
+        assert!(within(next_wait(minute, 20, false), minute));
+        // Serving: the interval, doubled per failure, capped at five minutes.
+        assert!(within(next_wait(minute, 1, true), minute));
+        assert!(within(next_wait(minute, 2, true), 2 * minute));
+        assert!(within(next_wait(minute, 10, true), MAX_BACKOFF));
+        let waits: std::collections::HashSet<Duration> =
+            (0..20).map(|_| next_wait(minute, 0, true)).collect();
+        assert!(waits.len() > 1, "jitter varies the wait");
+    }
 }

@@ -25,26 +25,33 @@ const OTHER: (&str, &str) = (
     "name: io.github.acme/other\ndescription: Another server\nversion: \"0.1.0\"\n",
 );
 
-struct Service {
-    base: String,
-    client: reqwest::Client,
+pub(crate) struct Service {
+    pub base: String,
+    pub client: reqwest::Client,
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<(), mcp_gitops::server::ServeError>>,
 }
 
 impl Service {
     async fn start(dir: PathBuf) -> Service {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let options = Options {
+        Service::start_with(Options {
             source: Source::Directory(dir),
             api: ApiConfig {
                 cache_max_age: 5,
                 read_token: None,
             },
             debounce: Duration::from_millis(50),
-        };
+            poll_interval: Duration::from_secs(3600),
+            webhook_secret_file: None,
+        })
+        .await
+    }
+
+    /// The real service with these options, on 127.0.0.1 port 0.
+    pub(crate) async fn start_with(options: Options) -> Service {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(start(options, listener, async {
             let _ = stopped.await;
         }));
@@ -56,14 +63,14 @@ impl Service {
         }
     }
 
-    async fn get(&self, path: &str) -> (u16, Json) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, Json) {
         let r = fetch(&self.client, &format!("{}{path}", self.base))
             .await
             .unwrap();
         (r.status, r.json())
     }
 
-    async fn description(&self) -> Option<String> {
+    pub(crate) async fn description(&self) -> Option<String> {
         let (status, j) = self
             .get("/v0.1/servers/io.github.acme%2Fweather/versions/latest")
             .await;
@@ -71,7 +78,7 @@ impl Service {
     }
 
     /// Polls `probe` until it gives `Some`, for at most 15 s.
-    async fn wait_for<T>(
+    pub(crate) async fn wait_for<T>(
         &self,
         what: &str,
         mut probe: impl AsyncFnMut(&Service) -> Option<T>,
@@ -87,14 +94,14 @@ impl Service {
         panic!("gave up waiting for {what}");
     }
 
-    async fn wait_for_description(&self, expected: &str) {
+    pub(crate) async fn wait_for_description(&self, expected: &str) {
         self.wait_for(&format!("description `{expected}`"), async |s: &Service| {
             (s.description().await.as_deref() == Some(expected)).then_some(())
         })
         .await;
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let _ = self.stop.send(());
         tokio::time::timeout(Duration::from_secs(15), self.task)
             .await

@@ -8,6 +8,7 @@ mod crosscheck;
 mod directory_mode;
 mod docs;
 mod fetch;
+mod git_sync;
 mod history;
 mod lint_cli;
 mod openapi;
