@@ -40,16 +40,25 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// Runs git in `dir`, panicking with its output when it fails.
 pub fn git(dir: &Path, args: &[&str]) -> String {
+    git_with(dir, args, &[])
+}
+
+/// Runs git with commits dated at `unix_time` (author and committer).
+pub fn git_dated(dir: &Path, unix_time: i64, args: &[&str]) -> String {
+    let date = format!("@{unix_time} +0000");
+    git_with(
+        dir,
+        args,
+        &[("GIT_COMMITTER_DATE", &date), ("GIT_AUTHOR_DATE", &date)],
+    )
+}
+
+fn git_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=Test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "init.defaultBranch=main",
-        ])
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(["-c", "init.defaultBranch=main"])
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir)
         .output()
         .expect("git runs");

@@ -64,21 +64,7 @@ impl Upstream {
     }
 
     fn git_at(&self, hours: i64, args: &[&str]) -> String {
-        let date = format!("@{} +0000", T0 + hours * 3600);
-        let out = std::process::Command::new("git")
-            .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-            .args(args)
-            .env("GIT_COMMITTER_DATE", &date)
-            .env("GIT_AUTHOR_DATE", &date)
-            .current_dir(&self.work)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        crate::common::git_dated(&self.work, T0 + hours * 3600, args)
     }
 
     async fn serve(&self, poll: Duration, webhook_secret_file: Option<PathBuf>) -> Service {

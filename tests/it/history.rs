@@ -1,7 +1,7 @@
 //! History from real git repositories with controlled commit dates: publishedAt, updatedAt,
 //! statusChangedAt, tombstones, broken commits, incremental updates, force-pushes, shallow clones.
 
-use crate::common::{git, write_files};
+use crate::common::{git, git_dated, write_files};
 use mcp_gitops::history::{History, VersionTimes};
 use std::path::Path;
 
@@ -9,29 +9,21 @@ const T0: i64 = 1_700_000_000;
 
 /// Commits everything in the work tree at `T0 + step` hours.
 fn commit_at(repo: &Path, step: i64, message: &str) -> git2::Oid {
-    let date = format!("@{} +0000", T0 + step * 3600);
-    let out = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=Test",
-            "-c",
-            "user.email=test@example.com",
-            "commit",
-            "-qam",
-            message,
-            "--allow-empty",
-        ])
-        .env("GIT_COMMITTER_DATE", &date)
-        .env("GIT_AUTHOR_DATE", &date)
-        .current_dir(repo)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    git_dated(
+        repo,
+        at(step),
+        &["commit", "-qam", message, "--allow-empty"],
     );
     head(repo)
+}
+
+/// All three times at `T0 + step` hours.
+fn same_time(step: i64) -> VersionTimes {
+    VersionTimes {
+        published_at: at(step),
+        updated_at: at(step),
+        status_changed_at: at(step),
+    }
 }
 
 fn head(repo: &Path) -> git2::Oid {
@@ -79,14 +71,7 @@ fn dates_follow_the_commits_that_changed_each_version() {
     write_files(repo, &[("README.md", "unrelated\n")]);
     commit_at(repo, 1, "unrelated");
     let h = build(repo);
-    assert_eq!(
-        times(&h, "com.example/weather", "1.0.0"),
-        VersionTimes {
-            published_at: at(0),
-            updated_at: at(0),
-            status_changed_at: at(0)
-        }
-    );
+    assert_eq!(times(&h, "com.example/weather", "1.0.0"), same_time(0));
 
     write_files(
         repo,
@@ -197,14 +182,7 @@ fn moving_a_file_keeps_published_at() {
     git(repo, &["mv", WEATHER, "servers/com.example/weather.yml"]);
     commit_at(repo, 1, "rename the file");
     let h = build(repo);
-    assert_eq!(
-        times(&h, "com.example/weather", "1.0.0"),
-        VersionTimes {
-            published_at: at(0),
-            updated_at: at(0),
-            status_changed_at: at(0)
-        }
-    );
+    assert_eq!(times(&h, "com.example/weather", "1.0.0"), same_time(0));
     assert!(h.tombstones.is_empty());
 }
 
