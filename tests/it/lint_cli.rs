@@ -330,3 +330,16 @@ fn github_step_summary_gets_a_table() {
     );
     assert_eq!(std::fs::read_to_string(&summary).unwrap(), before);
 }
+
+/// The bundled registry is what newcomers copy: it must lint clean, warnings included.
+#[test]
+fn example_repo_lints_clean_with_warnings_denied() {
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/example-repo");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-gitops"))
+        .args(["lint", "--deny-warnings", repo])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("no problems in 15 files (15 servers, 25 versions)"), "{stdout}");
+}
