@@ -4,55 +4,20 @@
 //!
 //! cargo bench --bench history
 
-use git2::{Oid, Repository, Signature, Time};
+use git2::{Oid, Repository};
 use mcp_gitops::history::History;
-use mcp_gitops::synth::{Rng, write_registry};
+use mcp_gitops::synth::{Rng, add_version, write_git_registry};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Commits the listed work-tree paths (relative) on top of HEAD.
-fn commit(repo: &Repository, paths: &[String], step: i64) -> Oid {
-    let mut index = repo.index().unwrap();
-    for p in paths {
-        index.add_path(Path::new(p)).unwrap();
-    }
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::new(
-        "Bench",
-        "bench@example.com",
-        &Time::new(1_700_000_000 + step * 60, 0),
-    )
-    .unwrap();
-    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, "change", &tree, &parents)
-        .unwrap()
-}
-
 /// A repository with `servers` generated servers in its first commit; returns it and their paths.
 fn seeded_repo(dir: &Path, servers: usize) -> (Repository, Vec<String>) {
-    let repo = Repository::init(dir).unwrap();
-    write_registry(dir, servers, 3, 7).unwrap();
-    let mut paths = Vec::new();
-    for ns in std::fs::read_dir(dir.join("servers")).unwrap() {
-        for file in std::fs::read_dir(ns.unwrap().path()).unwrap() {
-            let p = file.unwrap().path();
-            paths.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-        }
-    }
-    paths.sort();
-    commit(&repo, &paths, 0);
-    (repo, paths)
+    write_git_registry(dir, servers, 3, 7, 1).unwrap()
 }
 
 /// Appends a new version to one server file and commits it.
 fn touch(repo: &Repository, dir: &Path, paths: &[String], rng: &mut Rng, step: i64) -> Oid {
-    let path = &paths[rng.below(paths.len() as u64) as usize];
-    let mut text = std::fs::read_to_string(dir.join(path)).unwrap();
-    text.push_str(&format!("  - version: \"9.{step}.0\"\n"));
-    std::fs::write(dir.join(path), text).unwrap();
-    commit(repo, std::slice::from_ref(path), step)
+    add_version(repo, dir, paths, rng, step).unwrap()
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {

@@ -1,6 +1,8 @@
 //! The registry API of DESIGN §2 at `/v0.1` and `/v0`, and `router(state)`, which builds the
 //! whole service (API, ops routes, the rules every response follows). Handlers take one
-//! snapshot per request and assemble bodies from the index's pre-serialized entries.
+//! snapshot per request and assemble bodies from the index's pre-serialized entries; a
+//! response, once made, is kept for the revision (body, ETags, compressed bodies), so the
+//! requests every client repeats are answered from ready bytes, like static files.
 //!
 //! Errors: `ApiError` is the one error type of the HTTP layer; every 4xx/5xx body has both
 //! shapes clients parse, `{"title","status","detail","error"}`. The library's own errors
@@ -20,8 +22,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use percent_encoding::percent_decode_str;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{OnceLock, RwLock, Weak};
 use std::time::Instant;
 
 /// The API is served under each of these, by the same handlers.
@@ -41,9 +46,15 @@ pub struct ApiConfig {
     pub read_token: Option<String>,
 }
 
-/// The state every handler shares.
+/// The state every handler shares. One `Arc`: axum clones the state for every request and
+/// every middleware, and one reference count is cheaper than one per field (the fields are
+/// read through `Deref`).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What `AppState` holds.
+#[derive(Clone)]
+pub struct Shared {
     pub store: Arc<Store>,
     pub config: Arc<ApiConfig>,
     /// Fired to sync now (a webhook); the sync loop coalesces the wake-ups.
@@ -51,25 +62,50 @@ pub struct AppState {
     /// With a secret, `POST /webhook` triggers a sync; without, it does not exist.
     pub webhook_secret_file: Option<Arc<std::path::Path>>,
     pub metrics: Arc<Metrics>,
-    compressed: Arc<CompressedBodies>,
+    responses: Arc<ResponseCache>,
+    /// `Cache-Control` and `Vary` of API responses, fixed by the configuration.
+    cache_control: HeaderValue,
+    vary: HeaderValue,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     pub fn new(store: Arc<Store>, config: ApiConfig) -> AppState {
-        AppState {
+        let private = config.read_token.is_some();
+        let cache_control = header_value(&format!(
+            "{}, max-age={}",
+            if private { "private" } else { "public" },
+            config.cache_max_age
+        ));
+        let vary = HeaderValue::from_static(if private {
+            "Accept-Encoding, Authorization"
+        } else {
+            "Accept-Encoding"
+        });
+        AppState(Arc::new(Shared {
             store,
             config: Arc::new(config),
             sync_now: Arc::new(tokio::sync::Notify::new()),
             webhook_secret_file: None,
             metrics: Arc::new(Metrics::default()),
-            compressed: Arc::new(CompressedBodies::default()),
-        }
+            responses: Arc::new(ResponseCache::default()),
+            cache_control,
+            vary,
+        }))
     }
 
     /// Turns on `POST /webhook`, checked against the secret in `file`.
-    pub fn with_webhook(mut self, file: Option<std::path::PathBuf>) -> AppState {
-        self.webhook_secret_file = file.map(Arc::from);
-        self
+    pub fn with_webhook(self, file: Option<std::path::PathBuf>) -> AppState {
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.webhook_secret_file = file.map(Arc::from);
+        AppState(Arc::new(shared))
     }
 
     /// The snapshot this request is answered from, start to end.
@@ -98,69 +134,62 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(ops::routes())
         .merge(crate::webhook::routes())
+        .merge(crate::web::routes(state.clone()))
         .fallback(unknown_route)
-        .layer(middleware::from_fn(path_rules))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            common_headers,
+            every_response,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-async fn list_servers(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+async fn list_servers(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let snap = state.snapshot()?;
-    let q = ListQuery::parse(uri.query())?;
-    let entries = snap.index.entries();
-    let start = q
-        .after
-        .as_ref()
-        .map_or(0, |(name, key)| snap.index.after(name, key));
-    let mut page: Vec<&Entry> = Vec::with_capacity(q.limit.min(entries.len()));
-    let mut more = false;
-    let mut i = start;
-    while let Some(e) = entries.get(i) {
-        if !q.name_matches(e) {
-            // The search rejects the name: skip the server's other versions too.
-            i = e.server_end.max(i + 1);
-            continue;
+    let cached = match state.responses.get(&snap, req.uri()) {
+        Some(hit) => hit,
+        None => {
+            let q = ListQuery::parse(req.uri().query())?;
+            let (page, more) = q.page(&snap.index);
+            let next = more
+                .then(|| page.last().map(|e| q.cursor_after(e)))
+                .flatten();
+            let body = list_body(&page, next.as_deref());
+            state.remember(&snap, req.uri(), body)
         }
-        i += 1;
-        if !q.matches(e) {
-            continue;
-        }
-        if page.len() == q.limit {
-            more = true;
-            break;
-        }
-        page.push(e);
-    }
-    let next = more
-        .then(|| page.last().map(|e| q.cursor_after(e)))
-        .flatten();
-    let body = list_body(&page, next.as_deref());
-    Ok(respond(&state, &snap, &uri, &headers, body))
+    };
+    Ok(respond(&state, &cached, req.headers()))
 }
 
 /// `/servers/{serverName}/versions` and `/servers/{serverName}/versions/{version}`.
-async fn server_path(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+async fn server_path(State(state): State<AppState>, req: Request) -> Response {
+    let uri = req.uri();
+    let api = if uri.path().starts_with("/v0.1/") {
+        0
+    } else {
+        1
+    };
     let (label, result) = match ServerPath::parse(uri.path()) {
         Ok(path) => {
             let label = if path.version.is_some() {
-                "/servers/{serverName}/versions/{version}"
+                [
+                    "/v0.1/servers/{serverName}/versions/{version}",
+                    "/v0/servers/{serverName}/versions/{version}",
+                ]
             } else {
-                "/servers/{serverName}/versions"
+                [
+                    "/v0.1/servers/{serverName}/versions",
+                    "/v0/servers/{serverName}/versions",
+                ]
             };
-            (label, one_server(&state, &uri, &headers, path))
+            (label[api], one_server(&state, uri, req.headers(), path))
         }
-        Err(e) => ("/servers/{unknown}", Err(e)),
+        Err(e) => (
+            ["/v0.1/servers/{unknown}", "/v0/servers/{unknown}"][api],
+            Err(e),
+        ),
     };
     let mut response = result.into_response();
     response.extensions_mut().insert(RouteLabel(label));
@@ -174,6 +203,9 @@ fn one_server(
     path: ServerPath,
 ) -> Result<Response, ApiError> {
     let snap = state.snapshot()?;
+    if let Some(hit) = state.responses.get(&snap, uri) {
+        return Ok(respond(state, &hit, headers));
+    }
     let include_deleted = query::include_deleted(uri.query())?;
     let visible = |e: &&Entry| include_deleted || e.status != crate::model::Status::Deleted;
     let versions = snap
@@ -198,10 +230,12 @@ fn one_server(
                 .version(&path.name, v)
                 .filter(visible)
                 .ok_or_else(|| ApiError::NotFound("Server version not found".into()))?;
+            // A copy, so that what the cache keeps never holds on to the index's buffers.
             entry.json.to_vec()
         }
     };
-    Ok(respond(state, &snap, uri, headers, body))
+    let cached = state.remember(&snap, uri, body);
+    Ok(respond(state, &cached, headers))
 }
 
 async fn preflight() -> Response {
@@ -389,106 +423,169 @@ impl Encoding {
     }
 }
 
+impl AppState {
+    /// Keeps the response to `uri` for the snapshot's revision and returns it.
+    fn remember(&self, snap: &Arc<Snapshot>, uri: &Uri, body: Vec<u8>) -> Arc<Cached> {
+        let cached = Arc::new(Cached::new(&snap.revision, uri, Bytes::from(body)));
+        // Only the revision being served is cached: a request still finishing with the one
+        // before must not take the cache over.
+        let current = self.store.current().is_some_and(|c| Arc::ptr_eq(&c, snap));
+        if current {
+            self.responses.put(snap, uri, Arc::clone(&cached));
+        }
+        cached
+    }
+}
+
 /// A successful API response: `ETag` (a function of revision, request and encoding, since the
 /// body is one), `304` on a matching `If-None-Match`, caching and revision headers, and the
-/// body compressed when the client asks.
-fn respond(
-    state: &AppState,
-    snap: &Snapshot,
-    uri: &Uri,
-    req: &HeaderMap,
-    body: Vec<u8>,
-) -> Response {
-    let mut encoding = Encoding::negotiate(req.get(header::ACCEPT_ENCODING));
-    if body.len() < MIN_COMPRESS {
-        encoding = Encoding::Identity;
-    }
-    let etag = etag(&snap.revision, uri, encoding);
-    let mut headers = HeaderMap::new();
-    let private = state.config.read_token.is_some();
-    let cache = format!(
-        "{}, max-age={}",
-        if private { "private" } else { "public" },
-        state.config.cache_max_age
-    );
-    headers.insert(header::ETAG, header_value(&etag));
-    headers.insert(header::CACHE_CONTROL, header_value(&cache));
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static(if private {
-            "Accept-Encoding, Authorization"
-        } else {
-            "Accept-Encoding"
-        }),
-    );
-    headers.insert(REVISION_HEADER, header_value(&snap.revision));
-    if if_none_match(req, &etag) {
+/// body compressed when the client asks (once per revision and request).
+fn respond(state: &AppState, cached: &Cached, req: &HeaderMap) -> Response {
+    let encoding = if cached.body.len() < MIN_COMPRESS {
+        Encoding::Identity
+    } else {
+        Encoding::negotiate(req.get(header::ACCEPT_ENCODING))
+    };
+    let etag = &cached.etags[encoding as usize];
+    let mut headers = HeaderMap::with_capacity(12);
+    headers.insert(header::ETAG, etag.clone());
+    headers.insert(header::CACHE_CONTROL, state.cache_control.clone());
+    headers.insert(header::VARY, state.vary.clone());
+    headers.insert(REVISION_HEADER, cached.revision.clone());
+    if if_none_match(req, etag.as_bytes()) {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let body = if encoding == Encoding::Identity {
-        Bytes::from(body)
-    } else if let Some(hit) = state.compressed.get(&etag) {
-        headers.insert(
-            header::CONTENT_ENCODING,
-            HeaderValue::from_static(encoding.as_str()),
-        );
-        hit
-    } else {
-        match encoding.compress(&body) {
-            Ok(compressed) => {
-                headers.insert(
-                    header::CONTENT_ENCODING,
-                    HeaderValue::from_static(encoding.as_str()),
-                );
-                let compressed = Bytes::from(compressed);
-                state.compressed.put(&etag, compressed.clone());
-                compressed
-            }
-            Err(e) => {
-                // Cannot happen writing to memory; serve uncompressed, under the identity ETag.
-                tracing::error!(error = %e, "compression failed");
-                let identity = self::etag(&snap.revision, uri, Encoding::Identity);
-                headers.insert(header::ETAG, header_value(&identity));
-                Bytes::from(body)
-            }
+    let body = match cached.encoded(encoding, &state.responses.bytes) {
+        Some(body) if encoding == Encoding::Identity => body,
+        Some(body) => {
+            headers.insert(
+                header::CONTENT_ENCODING,
+                HeaderValue::from_static(encoding.as_str()),
+            );
+            body
+        }
+        None => {
+            headers.insert(header::ETAG, cached.etags[0].clone());
+            cached.body.clone()
         }
     };
     (StatusCode::OK, headers, Body::from(body)).into_response()
 }
 
-/// Compressed bodies by ETag. A body is a function of what its ETag hashes (revision, request,
-/// encoding), so one compressed for a client serves every later client asking the same: the
-/// clients of a registry mostly ask the same few pages. Bounded; emptied when full (the
-/// entries of a replaced revision simply stop being asked for).
-#[derive(Default)]
-struct CompressedBodies {
-    inner: std::sync::Mutex<(std::collections::HashMap<String, Bytes>, usize)>,
+/// One response of one revision: its body, the ETag of each encoding, and the compressed
+/// bodies, made the first time a client asks for them.
+struct Cached {
+    body: Bytes,
+    /// By `Encoding as usize`.
+    etags: [HeaderValue; 3],
+    revision: HeaderValue,
+    gzip: OnceLock<Option<Bytes>>,
+    br: OnceLock<Option<Bytes>>,
 }
 
-impl CompressedBodies {
-    const BUDGET: usize = 32 << 20;
-
-    fn get(&self, etag: &str) -> Option<Bytes> {
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.0.get(etag).cloned()
+impl Cached {
+    fn new(revision: &str, uri: &Uri, body: Bytes) -> Cached {
+        let tag = |e| header_value(&etag(revision, uri, e));
+        Cached {
+            body,
+            etags: [
+                tag(Encoding::Identity),
+                tag(Encoding::Gzip),
+                tag(Encoding::Br),
+            ],
+            revision: header_value(revision),
+            gzip: OnceLock::new(),
+            br: OnceLock::new(),
+        }
     }
 
-    fn put(&self, etag: &str, body: Bytes) {
-        if body.len() > Self::BUDGET / 16 {
+    /// The body in `encoding`; `None` when it could not be compressed (it cannot happen
+    /// writing to memory; the identity body is served then, under its own ETag). A body
+    /// compressed here is added to `held`, the cache's count of bytes.
+    fn encoded(&self, encoding: Encoding, held: &AtomicUsize) -> Option<Bytes> {
+        let slot = match encoding {
+            Encoding::Identity => return Some(self.body.clone()),
+            Encoding::Gzip => &self.gzip,
+            Encoding::Br => &self.br,
+        };
+        slot.get_or_init(|| match encoding.compress(&self.body) {
+            Ok(c) => {
+                held.fetch_add(c.len(), Ordering::Relaxed);
+                Some(Bytes::from(c))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "compression failed");
+                None
+            }
+        })
+        .clone()
+    }
+
+    fn size(&self) -> usize {
+        let len = |slot: &OnceLock<Option<Bytes>>| {
+            slot.get().and_then(|b| b.as_ref()).map_or(0, Bytes::len)
+        };
+        self.body.len() + len(&self.gzip) + len(&self.br) + 256
+    }
+}
+
+/// The responses made for the revision being served, by path and query. A response is a
+/// function of revision and request, so one made for a client serves every later client
+/// asking the same, and the clients of a registry mostly ask the same few pages. Emptied when
+/// the served revision changes (it holds a weak reference to its snapshot, and copies, never
+/// slices, of the index's bytes, so it keeps no replaced revision alive) and when over its
+/// budget. Why `RwLock`: many readers per write; a read is one hash lookup, never held
+/// across an `.await`.
+#[derive(Default)]
+struct ResponseCache {
+    inner: RwLock<CacheInner>,
+    /// Bytes held, compressed bodies included (counted when they are added).
+    bytes: AtomicUsize,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    snapshot: Weak<Snapshot>,
+    responses: HashMap<Box<str>, Arc<Cached>>,
+}
+
+impl ResponseCache {
+    const BUDGET: usize = 48 << 20;
+    const MAX_RESPONSES: usize = 100_000;
+
+    fn key(uri: &Uri) -> &str {
+        uri.path_and_query().map_or(uri.path(), |pq| pq.as_str())
+    }
+
+    fn get(&self, snap: &Arc<Snapshot>, uri: &Uri) -> Option<Arc<Cached>> {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        if !std::ptr::eq(inner.snapshot.as_ptr(), Arc::as_ptr(snap)) {
+            return None;
+        }
+        inner.responses.get(Self::key(uri)).cloned()
+    }
+
+    fn put(&self, snap: &Arc<Snapshot>, uri: &Uri, cached: Arc<Cached>) {
+        let size = cached.size();
+        if size > Self::BUDGET / 16 {
             return;
         }
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if inner.1 + body.len() > Self::BUDGET {
-            *inner = Default::default();
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let stale = !std::ptr::eq(inner.snapshot.as_ptr(), Arc::as_ptr(snap));
+        if stale
+            || self.bytes.load(Ordering::Relaxed) + size > Self::BUDGET
+            || inner.responses.len() >= Self::MAX_RESPONSES
+        {
+            inner.responses = HashMap::new();
+            inner.snapshot = Arc::downgrade(snap);
+            self.bytes.store(0, Ordering::Relaxed);
         }
-        inner.1 += body.len();
-        if let Some(old) = inner.0.insert(etag.to_string(), body) {
-            inner.1 -= old.len();
-        }
+        self.bytes.fetch_add(size, Ordering::Relaxed);
+        inner.responses.insert(Self::key(uri).into(), cached);
     }
 }
 
@@ -507,13 +604,12 @@ fn etag(revision: &str, uri: &Uri, encoding: Encoding) -> String {
 }
 
 /// `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for this header) or is `*`.
-fn if_none_match(req: &HeaderMap, etag: &str) -> bool {
+fn if_none_match(req: &HeaderMap, etag: &[u8]) -> bool {
     req.get_all(header::IF_NONE_MATCH)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim())
-        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .map(|t| t.trim_ascii())
+        .any(|t| t == b"*" || t.strip_prefix(b"W/").unwrap_or(t) == etag)
 }
 
 fn header_value(s: &str) -> HeaderValue {
@@ -523,32 +619,37 @@ fn header_value(s: &str) -> HeaderValue {
 // ---------------------------------------------------------------------------------------------
 // Middleware
 
-/// A label for metrics set by a handler whose route pattern says too little.
+/// A label for metrics set by a handler whose route pattern says too little: the whole route,
+/// prefix included.
 #[derive(Clone, Copy, Debug)]
 pub struct RouteLabel(pub &'static str);
 
-/// Counts and times every request, and logs it.
-async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// What every request goes through, outermost first: it is counted, timed and logged; its
+/// response gets CORS, JSON for a bare 405 and the served revision; and the path rules are
+/// checked before any handler runs. One middleware rather than three: each layer costs a
+/// boxed future and a clone of the state per request.
+async fn every_response(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let matched = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string());
-    let (method, path) = (req.method().clone(), req.uri().path().to_string());
-    let response = next.run(req).await;
+    // Taken before the request moves on: cheap clones (an `Arc<str>`, shared bytes).
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    let response = match path_rules(&uri) {
+        Some(refused) => refused,
+        None => next.run(req).await,
+    };
+    let response = common_headers(&state, &uri, response);
+
     let elapsed = started.elapsed();
-    let route = match (matched, response.extensions().get::<RouteLabel>()) {
-        (Some(m), Some(RouteLabel(label))) => {
-            let prefix = m.split("/servers/").next().unwrap_or_default();
-            format!("{prefix}{label}")
-        }
-        (Some(m), None) => m,
-        (None, _) => "unmatched".to_string(),
+    let route = match (&matched, response.extensions().get::<RouteLabel>()) {
+        (_, Some(RouteLabel(label))) => label,
+        (Some(m), None) => m.as_str(),
+        (None, None) => "unmatched",
     };
     let status = response.status().as_u16();
-    state.metrics.observe(&route, status, elapsed);
+    state.metrics.observe(route, status, elapsed);
     let micros = elapsed.as_micros() as u64;
-    if is_api_path(&path) || status >= 400 && path != "/favicon.ico" {
+    let path = uri.path();
+    if is_api_path(path) || status >= 400 && path != "/favicon.ico" {
         tracing::info!(%method, %path, status, micros, "request");
     } else {
         tracing::debug!(%method, %path, status, micros, "request");
@@ -558,9 +659,8 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
 
 /// CORS on every response, JSON for axum's bare 405s, and the served revision on every API
 /// response a handler did not already mark.
-async fn common_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let api = is_api_path(req.uri().path());
-    let mut response = next.run(req).await;
+fn common_headers(state: &AppState, uri: &Uri, mut response: Response) -> Response {
+    let api = is_api_path(uri.path());
     if response.status() == StatusCode::METHOD_NOT_ALLOWED
         && !response.headers().contains_key(header::CONTENT_TYPE)
     {
@@ -598,12 +698,14 @@ async fn common_headers(State(state): State<AppState>, req: Request, next: Next)
 }
 
 /// NUL in the path or query is 400; a trailing slash is 308 to the clean path, query kept.
-async fn path_rules(req: Request, next: Next) -> Response {
-    let uri = req.uri();
-    let has_nul = |s: &str| s.to_ascii_lowercase().contains("%00");
+fn path_rules(uri: &Uri) -> Option<Response> {
+    // `%00` has no letters: no case to fold.
+    let has_nul = |s: &str| s.contains("%00");
     if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
-        return ApiError::BadRequest("the path or query holds a NUL character (%00)".into())
-            .into_response();
+        return Some(
+            ApiError::BadRequest("the path or query holds a NUL character (%00)".into())
+                .into_response(),
+        );
     }
     let path = uri.path();
     if path.len() > 1 && path.ends_with('/') {
@@ -613,18 +715,24 @@ async fn path_rules(req: Request, next: Next) -> Response {
             Some(q) => format!("{clean}?{q}"),
             None => clean.to_string(),
         };
-        return (
-            StatusCode::PERMANENT_REDIRECT,
-            [(header::LOCATION, header_value(&location))],
-        )
-            .into_response();
+        return Some(
+            (
+                StatusCode::PERMANENT_REDIRECT,
+                [(header::LOCATION, header_value(&location))],
+            )
+                .into_response(),
+        );
     }
-    next.run(req).await
+    None
 }
 
 /// With a read token configured, API requests need `Authorization: Bearer <token>`; a CORS
 /// preflight carries no credentials and is exempt.
-async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn require_token(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     if let Some(token) = &state.config.read_token
         && req.method() != Method::OPTIONS
     {

@@ -1,12 +1,19 @@
 //! The immutable index one revision is served from. Built once per revision from validated
 //! servers: entries sorted the way the API lists them, `isLatest` decided, and each entry's
-//! JSON serialized here, so a request only picks entries and concatenates their bytes.
+//! JSON serialized here (written straight from the YAML tree, on every core), so a request only
+//! picks entries and concatenates their bytes. Side tables make the common filters cheap: the
+//! latest entry of each server in order (`version=latest`), and every name lowercased in one
+//! string (`search` is one vectorized substring scan, not one per server).
 
 use crate::model::{ServerDef, Status};
-use serde_json::{Map, Value as Json, json};
+use crate::node::{Node, Value};
+use bytes::Bytes;
+use memchr::memmem;
+use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -114,8 +121,10 @@ pub struct Entry {
     pub name_lower: String,
     /// Where the next server's entries begin: a search that rejects this name skips there.
     pub server_end: usize,
-    /// The entry as served: `{"server":…,"_meta":…}`.
-    pub json: Box<[u8]>,
+    /// The entry as served: `{"server":…,"_meta":…}`. A slice of a buffer shared by many
+    /// entries: one allocation per thread of the build instead of one per entry, and a clone
+    /// is a reference count, so a one-version response copies nothing.
+    pub json: Bytes,
 }
 
 impl Entry {
@@ -138,7 +147,20 @@ pub struct Index {
     entries: Vec<Entry>,
     /// Sorted by name, like `entries`.
     servers: Vec<ServerRange>,
+    /// The latest entry of each server that has one, in listing order.
+    latest: Vec<u32>,
+    names: Names,
     digest: String,
+}
+
+/// Every server name lowercased, each followed by `\n` (which no valid name holds), in
+/// listing order: a search runs one SIMD substring scan over it and maps each hit back to its
+/// server, instead of testing 10,000 names one by one.
+#[derive(Debug, Default)]
+struct Names {
+    text: String,
+    /// Where each server's name starts in `text`.
+    starts: Vec<u32>,
 }
 
 impl Index {
@@ -164,7 +186,7 @@ impl Index {
                     version,
                     status: v.status,
                     status_message: v.status_message.as_ref().map(|m| m.text.as_str()),
-                    doc: v.doc.to_json(),
+                    doc: Doc::Node(&v.doc),
                     file: &server.file,
                     times: truncate(time_of(name, version)),
                 });
@@ -179,47 +201,67 @@ impl Index {
                 version: &t.version,
                 status: Status::Deleted,
                 status_message: None,
-                doc: t.doc.clone(),
+                doc: Doc::Json(&t.doc),
                 file: &t.file,
                 times: truncate(time_of(&t.name, &t.version)),
             });
         }
 
-        let mut entries = Vec::new();
+        // Listing order and `isLatest`, then every entry's JSON on every core.
+        let mut planned: Vec<Planned> = Vec::new();
         let mut servers = Vec::with_capacity(by_name.len());
-        for (name, mut drafts) in by_name {
+        let mut latest = Vec::with_capacity(by_name.len());
+        for (name, drafts) in by_name {
             let mut keyed: Vec<(VersionKey, Draft)> = drafts
-                .drain(..)
+                .into_iter()
                 .map(|d| (VersionKey::new(d.version, d.times.published_at), d))
                 .collect();
             keyed.sort_by(|a, b| a.0.cmp(&b.0));
-            let latest = latest_of(&keyed, pins.get(name).copied());
-            let start = entries.len();
-            for (i, (key, draft)) in keyed.into_iter().enumerate() {
-                let is_latest = latest == Some(i);
-                let json = entry_json(&draft, is_latest, input.commit);
-                entries.push(Entry {
-                    name: name.to_string(),
-                    version: draft.version.to_string(),
-                    key,
-                    status: draft.status,
-                    published_at: draft.times.published_at,
-                    updated_at: draft.times.updated_at,
-                    is_latest,
-                    name_lower: name.to_lowercase(),
-                    server_end: 0,
-                    json,
-                });
+            let latest_at = latest_of(&keyed, pins.get(name).copied());
+            let start = planned.len();
+            if let Some(i) = latest_at {
+                latest.push((start + i) as u32);
             }
-            let end = entries.len();
-            for e in &mut entries[start..] {
-                e.server_end = end;
+            for (i, (key, draft)) in keyed.into_iter().enumerate() {
+                planned.push(Planned {
+                    key,
+                    draft,
+                    is_latest: latest_at == Some(i),
+                });
             }
             servers.push(ServerRange {
                 name: name.to_string(),
                 start,
-                end: entries.len(),
+                end: planned.len(),
             });
+        }
+        let mut jsons = serialize(&planned, input.commit).into_iter();
+
+        let mut entries = Vec::with_capacity(planned.len());
+        let mut planned = planned.into_iter();
+        for server in &servers {
+            let name_lower = server.name.to_lowercase();
+            for p in planned.by_ref().take(server.end - server.start) {
+                entries.push(Entry {
+                    name: server.name.clone(),
+                    version: p.draft.version.to_string(),
+                    key: p.key,
+                    status: p.draft.status,
+                    published_at: p.draft.times.published_at,
+                    updated_at: p.draft.times.updated_at,
+                    is_latest: p.is_latest,
+                    name_lower: name_lower.clone(),
+                    server_end: server.end,
+                    json: jsons.next().unwrap_or_default(),
+                });
+            }
+        }
+
+        let mut names = Names::default();
+        for s in &servers {
+            names.starts.push(names.text.len() as u32);
+            names.text.push_str(&s.name.to_lowercase());
+            names.text.push('\n');
         }
 
         let mut hasher = Sha256::new();
@@ -231,6 +273,8 @@ impl Index {
         Index {
             entries,
             servers,
+            latest,
+            names,
             digest,
         }
     }
@@ -275,15 +319,49 @@ impl Index {
         self.entries
             .partition_point(|e| (e.name.as_str(), &e.key).cmp(&(name, key)) != Ordering::Greater)
     }
+
+    /// The indices (into `entries`) of the latest entry of each server, in listing order.
+    pub fn latest_ids(&self) -> &[u32] {
+        &self.latest
+    }
+
+    /// The entry indices of the first server at or after entry `from` whose lowercased name
+    /// contains `needle` (already lowercased), or `None` when no later server matches.
+    pub fn next_name_match(&self, finder: &memmem::Finder, from: usize) -> Option<Range<usize>> {
+        let server = self.servers.partition_point(|s| s.end <= from);
+        let offset = *self.names.starts.get(server)? as usize;
+        if finder.needle().contains(&b'\n') {
+            // No name holds a newline; a needle with one matches nothing.
+            return None;
+        }
+        let hit = offset + finder.find(&self.names.text.as_bytes()[offset..])?;
+        // The server whose name holds the hit: the last one starting at or before it.
+        let found = self.names.starts.partition_point(|&s| s as usize <= hit) - 1;
+        let s = &self.servers[found];
+        Some(s.start.max(from)..s.end)
+    }
+}
+
+/// A server.json as it was read: a YAML tree, or (a tombstone's) JSON.
+enum Doc<'a> {
+    Node(&'a Node),
+    Json(&'a Json),
 }
 
 struct Draft<'a> {
     version: &'a str,
     status: Status,
     status_message: Option<&'a str>,
-    doc: Json,
+    doc: Doc<'a>,
     file: &'a str,
     times: EntryTimes,
+}
+
+/// An entry in listing order, before its JSON is written.
+struct Planned<'a> {
+    key: VersionKey,
+    draft: Draft<'a>,
+    is_latest: bool,
 }
 
 /// The pinned version if set, else the highest semver version that is not deleted; among
@@ -310,31 +388,131 @@ fn latest_of(sorted: &[(VersionKey, Draft)], pin: Option<&str>) -> Option<usize>
     found.map(|(i, _)| i)
 }
 
-fn entry_json(d: &Draft, is_latest: bool, commit: Option<&str>) -> Box<[u8]> {
-    let mut official = Map::new();
-    official.insert("status".into(), d.status.as_str().into());
-    official.insert(
-        "statusChangedAt".into(),
-        rfc3339(d.times.status_changed_at).into(),
-    );
+/// Every entry's JSON, in order, written on every core: each thread writes its share of the
+/// entries into one buffer, and the entries are slices of it.
+fn serialize(planned: &[Planned], commit: Option<&str>) -> Vec<Bytes> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = planned.len().div_ceil(threads).max(256);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = planned
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut out = Vec::with_capacity(part.len() * 1024);
+                    let mut ends = Vec::with_capacity(part.len());
+                    for p in part {
+                        write_entry(&mut out, p, commit);
+                        ends.push(out.len());
+                    }
+                    out.shrink_to_fit();
+                    let buffer = Bytes::from(out);
+                    let mut start = 0;
+                    ends.into_iter()
+                        .map(|end| {
+                            let json = buffer.slice(start..end);
+                            start = end;
+                            json
+                        })
+                        .collect::<Vec<Bytes>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            // A panic here is a bug; re-raise it rather than serve a partial index.
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// `{"server":<server.json>,"_meta":{<official>,<source>}}`, the keys in the order clients
+/// and the official registry show them.
+fn write_entry(out: &mut Vec<u8>, p: &Planned, commit: Option<&str>) {
+    let d = &p.draft;
+    out.extend_from_slice(b"{\"server\":");
+    match d.doc {
+        Doc::Node(node) => write_node(out, node),
+        Doc::Json(json) => write_json(out, json),
+    }
+    out.extend_from_slice(b",\"_meta\":{");
+    write_str(out, OFFICIAL_META);
+    out.extend_from_slice(b":{\"status\":");
+    write_str(out, d.status.as_str());
+    out.extend_from_slice(b",\"statusChangedAt\":");
+    write_str(out, &rfc3339(d.times.status_changed_at));
     if let Some(m) = d.status_message {
-        official.insert("statusMessage".into(), m.into());
+        out.extend_from_slice(b",\"statusMessage\":");
+        write_str(out, m);
     }
-    official.insert("publishedAt".into(), rfc3339(d.times.published_at).into());
-    official.insert("updatedAt".into(), rfc3339(d.times.updated_at).into());
-    official.insert("isLatest".into(), is_latest.into());
-    let mut source = Map::new();
-    source.insert("file".into(), d.file.into());
-    if let Some(c) = commit {
-        source.insert("commit".into(), c.into());
-    }
-    let entry = json!({
-        "server": d.doc,
-        "_meta": { OFFICIAL_META: official, SOURCE_META: source },
+    out.extend_from_slice(b",\"publishedAt\":");
+    write_str(out, &rfc3339(d.times.published_at));
+    out.extend_from_slice(b",\"updatedAt\":");
+    write_str(out, &rfc3339(d.times.updated_at));
+    out.extend_from_slice(if p.is_latest {
+        b",\"isLatest\":true},"
+    } else {
+        b",\"isLatest\":false},"
     });
-    serde_json::to_vec(&entry)
-        .expect("a JSON value always serializes")
-        .into_boxed_slice()
+    write_str(out, SOURCE_META);
+    out.extend_from_slice(b":{\"file\":");
+    write_str(out, d.file);
+    if let Some(c) = commit {
+        out.extend_from_slice(b",\"commit\":");
+        write_str(out, c);
+    }
+    out.extend_from_slice(b"}}}");
+}
+
+/// A YAML tree as JSON, byte for byte what `serde_json` makes of `node.to_json()` (keys in
+/// the order written; a repeated key keeps its first place and its last value), without
+/// building that intermediate value.
+pub fn write_node(out: &mut Vec<u8>, node: &Node) {
+    match &node.value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_json(out, n),
+        Value::Str(s) => write_str(out, s),
+        Value::Seq(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_node(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Map(entries) => {
+            out.push(b'{');
+            let mut first = true;
+            for (i, e) in entries.iter().enumerate() {
+                if entries[..i].iter().any(|earlier| earlier.key == e.key) {
+                    continue;
+                }
+                let value = entries[i..]
+                    .iter()
+                    .rfind(|later| later.key == e.key)
+                    .map_or(&e.value, |later| &later.value);
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                write_str(out, &e.key);
+                out.push(b':');
+                write_node(out, value);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    write_json(out, s);
+}
+
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    serde_json::to_writer(&mut *out, value).expect("JSON always writes to memory");
 }
 
 /// Times are served to the microsecond, and compared as served, so that a client passing an
@@ -361,4 +539,64 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Findings;
+    use crate::load::{self, SourceFile};
+    use crate::node::{Entry as MapEntry, Pos};
+    use crate::synth::{Rng, server_yaml};
+
+    #[test]
+    fn written_json_is_what_serde_json_writes() {
+        let mut rng = Rng(3);
+        for i in 0..200 {
+            let (path, yaml) = server_yaml(&mut rng, i, 1 + i % 4);
+            let root = load::parse(&SourceFile {
+                path: path.clone(),
+                bytes: yaml.into_bytes(),
+            })
+            .unwrap();
+            let mut found = Vec::new();
+            let mut out = Findings {
+                file: &path,
+                list: &mut found,
+            };
+            let def = crate::model::expand(&root, &mut out).unwrap();
+            for v in &def.versions {
+                let mut written = Vec::new();
+                write_node(&mut written, &v.doc);
+                assert_eq!(written, serde_json::to_vec(&v.doc.to_json()).unwrap());
+            }
+        }
+        // Odd corners: escapes, numbers, a repeated key (first place, last value).
+        let s = |text: &str| Node::new(Pos::default(), Value::Str(text.into()));
+        let entry = |key: &str, value| MapEntry {
+            key: key.into(),
+            key_pos: Pos::default(),
+            value,
+        };
+        let doc = Node::new(
+            Pos::default(),
+            Value::Map(vec![
+                entry("a", s("quote \" and \\ and \n and \u{1}")),
+                entry("n", Node::new(Pos::default(), Value::Number((-3).into()))),
+                entry(
+                    "f",
+                    Node::new(
+                        Pos::default(),
+                        Value::Number(serde_json::Number::from_f64(1.5).unwrap()),
+                    ),
+                ),
+                entry("a", s("again")),
+                entry("z", Node::new(Pos::default(), Value::Seq(vec![]))),
+                entry("é", Node::new(Pos::default(), Value::Null)),
+            ]),
+        );
+        let mut written = Vec::new();
+        write_node(&mut written, &doc);
+        assert_eq!(written, serde_json::to_vec(&doc.to_json()).unwrap());
+    }
 }

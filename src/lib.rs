@@ -33,6 +33,7 @@
 //! | `api` | `router(state)`, the API handlers, the HTTP error type |
 //! | `ops` | `/healthz`, `/readyz`, `/status`, `/metrics` |
 //! | `webhook` | `POST /webhook`: GitHub and GitLab push notifications trigger a sync |
+//! | `web` | the web page at `/`: list, search, detail, install links; assets embedded |
 //! | `server` | `serve`: listener, shutdown, wiring |
 
 pub mod api;
@@ -59,4 +60,5 @@ pub mod store;
 pub mod sync;
 pub mod synth;
 pub mod validate;
+pub mod web;
 pub mod webhook;

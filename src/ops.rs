@@ -262,7 +262,9 @@ pub struct Metrics {
 
 #[derive(Default)]
 struct MetricsInner {
-    requests: BTreeMap<(String, u16), u64>,
+    /// By route, then status. Nested so that counting a request on a known route allocates
+    /// nothing (a `(String, u16)` key cannot be looked up by `&str`).
+    requests: BTreeMap<String, BTreeMap<u16, u64>>,
     latency: BTreeMap<String, Histogram>,
 }
 
@@ -270,8 +272,16 @@ impl Metrics {
     pub fn observe(&self, route: &str, status: u16, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
         let mut m = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        *m.requests.entry((route.to_string(), status)).or_default() += 1;
-        let h = m.latency.entry(route.to_string()).or_default();
+        if !m.requests.contains_key(route) {
+            m.requests.insert(route.to_string(), BTreeMap::new());
+            m.latency.insert(route.to_string(), Histogram::default());
+        }
+        if let Some(by_status) = m.requests.get_mut(route) {
+            *by_status.entry(status).or_default() += 1;
+        }
+        let Some(h) = m.latency.get_mut(route) else {
+            return;
+        };
         h.count += 1;
         h.sum += secs;
         if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
@@ -288,7 +298,11 @@ impl Metrics {
             "counter",
             "HTTP requests by route and status.",
         );
-        for ((route, status), n) in &m.requests {
+        for ((route, status), n) in m
+            .requests
+            .iter()
+            .flat_map(|(route, by_status)| by_status.iter().map(move |(s, n)| ((route, s), n)))
+        {
             let _ = writeln!(
                 out,
                 "mcp_gitops_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",

@@ -2,9 +2,10 @@
 //! (no padding) of a small JSON object holding the last position served (name + version, so it
 //! survives index swaps) and the filters, because VS Code drops `search` on later pages.
 
-use crate::index::{Entry, VersionKey};
+use crate::index::{Entry, Index, VersionKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use memchr::memmem;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -124,6 +125,11 @@ impl ListQuery {
 
     /// Whether the filters keep `e`.
     pub fn matches(&self, e: &Entry) -> bool {
+        self.matches_besides_name(e) && self.name_matches(e)
+    }
+
+    /// Whether the filters other than `search` keep `e`.
+    fn matches_besides_name(&self, e: &Entry) -> bool {
         if !self.include_deleted && e.status == crate::model::Status::Deleted {
             return false;
         }
@@ -137,7 +143,56 @@ impl ListQuery {
         {
             return false;
         }
-        self.name_matches(e)
+        true
+    }
+
+    /// The page this query asks for: at most `limit` entries after the cursor's position that
+    /// the filters keep, and whether more remain. Only candidates are visited: the servers
+    /// whose names hold `search` (found by one scan of all names), or with `version=latest`
+    /// the latest entry of each server.
+    pub fn page<'a>(&self, index: &'a Index) -> (Vec<&'a Entry>, bool) {
+        let entries = index.entries();
+        let start = self
+            .after
+            .as_ref()
+            .map_or(0, |(name, key)| index.after(name, key));
+        let mut page = Vec::with_capacity(self.limit.min(entries.len()));
+        let more = match &self.search_lower {
+            Some(needle) => {
+                let finder = memmem::Finder::new(needle.as_bytes());
+                let mut from = start;
+                let servers = std::iter::from_fn(|| {
+                    let range = index.next_name_match(&finder, from)?;
+                    from = range.end;
+                    Some(range)
+                });
+                self.fill(servers.flat_map(|r| &entries[r]), &mut page)
+            }
+            None if self.filters.version.as_deref() == Some("latest") => {
+                let ids = index.latest_ids();
+                let first = ids.partition_point(|&id| (id as usize) < start);
+                let latest = ids[first..].iter().map(|&id| &entries[id as usize]);
+                self.fill(latest, &mut page)
+            }
+            None => self.fill(entries[start.min(entries.len())..].iter(), &mut page),
+        };
+        (page, more)
+    }
+
+    /// Adds the candidates the filters keep to `page` until it is full; true when one more
+    /// remained.
+    fn fill<'a>(
+        &self,
+        candidates: impl Iterator<Item = &'a Entry>,
+        page: &mut Vec<&'a Entry>,
+    ) -> bool {
+        for e in candidates.filter(|e| self.matches_besides_name(e)) {
+            if page.len() == self.limit {
+                return true;
+            }
+            page.push(e);
+        }
+        false
     }
 
     /// The cursor of the page that starts after `last`.

@@ -75,14 +75,34 @@ impl Reloader {
         &self.source
     }
 
-    /// Reloads off the async runtime (reading and validating are blocking, CPU-bound work).
+    /// Reloads off the async runtime (reading and validating are blocking, CPU-bound work), on
+    /// a thread of its own that ends with the reload: its CPU priority is lowered, so that on a
+    /// small machine requests keep their latency while a revision is being built (serving a
+    /// good revision matters more than swapping in the next one a moment sooner), and the
+    /// memory the reload used goes back to the allocator, and from there to the OS, at once
+    /// rather than when an idle pooled thread would be retired.
     pub async fn reload(self: &Arc<Self>) -> Outcome {
         let _one_at_a_time = self.running.lock().await;
         let this = Arc::clone(self);
-        match tokio::task::spawn_blocking(move || this.reload_blocking()).await {
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("reload".into())
+            .spawn(move || {
+                lower_priority();
+                let outcome = this.reload_blocking();
+                give_back_memory();
+                let _ = done.send(outcome);
+            });
+        let outcome = match spawned {
+            Ok(_) => outcome
+                .await
+                .map_err(|_| "the reload thread panicked".to_string()),
+            Err(e) => Err(format!("cannot start the reload thread: {e}")),
+        };
+        match outcome {
             Ok(outcome) => outcome,
             Err(e) => {
-                tracing::error!(error = %e, "the reload task failed");
+                tracing::error!(error = %e, "the reload failed");
                 self.store.record(Attempt {
                     at: OffsetDateTime::now_utc(),
                     outcome: Outcome::Failed,
@@ -181,7 +201,7 @@ impl Reloader {
                 return last.map_or(Outcome::Unchanged, |a| a.outcome);
             }
             Err(Rejected::Unreadable(message)) => {
-                tracing::error!(%message, duration_ms, "cannot read the registry");
+                tracing::error!(error = %message, duration_ms, "cannot read the registry");
                 attempt(Outcome::Failed, None, vec![], 0, Some(message))
             }
         };
@@ -375,6 +395,32 @@ fn build_directory(dir: &Path) -> Result<Built, Rejected> {
         commit: None,
         warnings: checked.warnings(),
     })
+}
+
+/// How much nicer than the request threads a reload runs (Unix `nice`, 0–19). The threads a
+/// reload starts to parse and build on every core inherit it.
+const RELOAD_NICENESS: i32 = 10;
+
+/// Lowers this thread's CPU priority (Linux: `setpriority` on a thread id applies to that
+/// thread only). Best effort: without it a reload merely competes with requests as equals.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) =
+        rustix::process::setpriority_process(Some(rustix::thread::gettid()), RELOAD_NICENESS)
+    {
+        tracing::debug!(error = %e, "cannot lower the reload thread's priority");
+    }
+}
+
+/// Returns the memory a reload freed (the parsed trees, the replaced index) to the OS now.
+/// mimalloc, the allocator `mcp-gitops` runs with, returns freed pages after a delay, but only
+/// when some thread allocates again; an idle server would keep the garbage of its last reload
+/// resident. `mi_collect` is harmless when the process runs on another allocator.
+#[allow(unsafe_code)]
+fn give_back_memory() {
+    // SAFETY: `mi_collect` takes a flag and touches only mimalloc's own state; it is safe to
+    // call from any thread at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
 /// An error and its causes, `a: b: c`.

@@ -1,9 +1,20 @@
 //! Synthetic registries shaped like real server.json entries (npm, pypi and oci packages with
 //! arguments and environment variables; remotes with headers and URL variables), for the
-//! benchmarks and the `gen-registry` example. Deterministic for a seed; no dependencies.
+//! benchmarks and the `gen-registry` example, optionally as a git history of many commits.
+//! Deterministic for a seed.
 
+use git2::{Oid, Repository, Signature, Time};
 use std::fmt::Write as _;
 use std::path::Path;
+
+/// Writing a synthetic registry failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    #[error("cannot write the registry")]
+    Io(#[from] std::io::Error),
+    #[error("cannot commit to the registry's git repository")]
+    Git(#[from] git2::Error),
+}
 
 /// Writes `servers` server files of `versions` versions each below `out`.
 pub fn write_registry(
@@ -20,6 +31,87 @@ pub fn write_registry(
         std::fs::write(path, yaml)?;
     }
     Ok(())
+}
+
+/// Writes a registry like `write_registry` as a git repository of `commits` commits: the first
+/// adds every server, each later one adds a version to one server picked at random (commits a
+/// minute apart). Returns the repository and the server files' paths, sorted.
+pub fn write_git_registry(
+    out: &Path,
+    servers: usize,
+    versions: usize,
+    seed: u64,
+    commits: usize,
+) -> Result<(Repository, Vec<String>), SynthError> {
+    let repo = Repository::init(out)?;
+    write_registry(out, servers, versions, seed)?;
+    let mut paths = Vec::new();
+    for ns in std::fs::read_dir(out.join("servers"))? {
+        for file in std::fs::read_dir(ns?.path())? {
+            let p = file?.path();
+            let rel = p.strip_prefix(out).unwrap_or(&p);
+            paths.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    paths.sort();
+    commit(&repo, &paths, 0)?;
+    let mut rng = Rng(seed ^ 0x5EED);
+    for step in 1..commits {
+        add_version(&repo, out, &paths, &mut rng, step as i64)?;
+    }
+    Ok((repo, paths))
+}
+
+/// Commits the listed work-tree paths (relative to the repository) on top of HEAD, at a time
+/// `step` minutes after a fixed start.
+pub fn commit(repo: &Repository, paths: &[String], step: i64) -> Result<Oid, git2::Error> {
+    let mut index = repo.index()?;
+    for p in paths {
+        index.add_path(Path::new(p))?;
+    }
+    index.write()?;
+    let tree = repo.find_tree(index.write_tree()?)?;
+    let sig = Signature::new(
+        "Registry Bot",
+        "bot@example.com",
+        &Time::new(1_700_000_000 + step * 60, 0),
+    )?;
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    repo.commit(
+        Some("HEAD"),
+        &sig,
+        &sig,
+        &format!("change {step}"),
+        &tree,
+        &parents,
+    )
+}
+
+/// Appends version `9.<step>.0` to one server file picked at random and commits it (a file in
+/// the single-version form gets a new description instead).
+pub fn add_version(
+    repo: &Repository,
+    dir: &Path,
+    paths: &[String],
+    rng: &mut Rng,
+    step: i64,
+) -> Result<Oid, SynthError> {
+    let path = &paths[rng.below(paths.len() as u64) as usize];
+    let mut text = std::fs::read_to_string(dir.join(path))?;
+    if text.contains("\nversions:\n") {
+        text.push_str(&format!("  - version: \"9.{step}.0\"\n"));
+    } else {
+        text = text
+            .lines()
+            .map(|line| match line.strip_prefix("description: ") {
+                Some(_) => format!("description: Changed in step {step}\n"),
+                None => format!("{line}\n"),
+            })
+            .collect();
+    }
+    std::fs::write(dir.join(path), text)?;
+    Ok(commit(repo, std::slice::from_ref(path), step)?)
 }
 
 /// A small deterministic generator (SplitMix64): no dependency, same output for the same seed.

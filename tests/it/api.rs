@@ -845,7 +845,6 @@ async fn v0_serves_the_same() {
 async fn errors_unknown_routes_and_methods() {
     let app = fixture_app();
     for path in [
-        "/",
         "/v1/servers",
         "/v0.1",
         "/v0.1/server",

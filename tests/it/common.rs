@@ -2,6 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
+/// libgit2's socket timeouts are process-wide and set by the first git source made: every
+/// in-process git source in this test binary must ask for these, or the tests that time a
+/// silent server would wait for whichever values came first.
+pub const GIT_TIMEOUTS: mcp_gitops::fetch::Timeouts = mcp_gitops::fetch::Timeouts {
+    connect: std::time::Duration::from_secs(5),
+    io: std::time::Duration::from_secs(5),
+    transfer: std::time::Duration::from_secs(60),
+};
+
 /// `../shared/spec/` beside the checkout: the official OpenAPI, server.json schemas and seed
 /// data. They are references written elsewhere and are never copied into this repository.
 pub fn spec_dir() -> PathBuf {

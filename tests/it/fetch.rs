@@ -3,16 +3,11 @@
 //! sshd with throwaway keys. Every wait is bounded in count and time.
 
 use crate::common::{git, write_files};
-use mcp_gitops::fetch::{Credentials, FetchError, Fetched, GitConfig, GitSource, Timeouts};
+use mcp_gitops::fetch::{Credentials, FetchError, Fetched, GitConfig, GitSource};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// libgit2's socket timeouts are process-wide: every source in this binary asks for the same.
-const TIMEOUTS: Timeouts = Timeouts {
-    connect: Duration::from_secs(5),
-    io: Duration::from_secs(5),
-    transfer: Duration::from_secs(60),
-};
+use crate::common::GIT_TIMEOUTS as TIMEOUTS;
 
 const WEATHER: &str = "servers/com.example/weather.yaml";
 

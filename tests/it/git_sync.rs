@@ -4,7 +4,7 @@
 
 use crate::directory_mode::Service;
 use mcp_gitops::api::ApiConfig;
-use mcp_gitops::fetch::{Credentials, GitConfig, GitSource, Timeouts};
+use mcp_gitops::fetch::{Credentials, GitConfig, GitSource};
 use mcp_gitops::reload::Source;
 use mcp_gitops::server::Options;
 use serde_json::Value as Json;
@@ -83,7 +83,7 @@ async fn serve_url(
         reference: None,
         cache_dir: cache.to_path_buf(),
         credentials: Credentials::default(),
-        timeouts: Timeouts::default(),
+        timeouts: crate::common::GIT_TIMEOUTS,
     })
     .unwrap();
     Service::start_with(Options {

@@ -341,5 +341,8 @@ fn example_repo_lints_clean_with_warnings_denied() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("no problems in 15 files (15 servers, 25 versions)"), "{stdout}");
+    assert!(
+        stdout.contains("no problems in 15 files (15 servers, 25 versions)"),
+        "{stdout}"
+    );
 }

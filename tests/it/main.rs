@@ -3,7 +3,9 @@
 
 mod api;
 mod base;
+mod browser;
 mod common;
+mod container;
 mod crosscheck;
 mod directory_mode;
 mod docs;
@@ -11,8 +13,11 @@ mod fetch;
 mod git_sync;
 mod history;
 mod lint_cli;
+mod metrics;
 mod openapi;
 mod rules;
 mod schema;
 mod seed;
 mod serve_socket;
+mod web;
+mod workflows;
