@@ -20,7 +20,7 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
 DURATION=${DURATION:-5}           # seconds per wrk run
 ROUNDS=${ROUNDS:-3}               # runs per scenario and server (the median is printed)
-RELOAD_WINDOW=${RELOAD_WINDOW:-20}  # seconds of load during which reloads are triggered
+RELOAD_WINDOW=${RELOAD_WINDOW:-30}  # seconds of load during which reloads are triggered
 RELOADS=${RELOADS:-100}           # reloads for the memory check
 export RUST_LOG=${RUST_LOG:-warn}  # no per-request log line (nginx runs with access_log off)
 
@@ -167,6 +167,8 @@ while IFS=$'\t' read -r label path mcp_script ngx_script; do
     "$m_rps" "$(col "$work/mcp.runs" 2)" "$(col "$work/mcp.runs" 3)" \
     "$(awk -v a="$m_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')" \
     "$([ "$bad" -gt 0 ] && echo "  ($bad failed requests)")"
+  rounds() { awk '{ printf " %s/%s", $1, $3 }' "$1"; }
+  echo "    rounds (r/s / p99 ms): nginx$(rounds "$work/ngx.runs"); mcp-gitops$(rounds "$work/mcp.runs")"
 done <"$work/scenarios.tsv"
 
 rss_after_load=$(rss $mcp_pid)

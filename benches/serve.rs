@@ -50,18 +50,6 @@ fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
     (start.elapsed(), out)
 }
 
-/// Resident memory of this process, from /proc (Linux), in MiB.
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 fn main() {
     let servers: usize = std::env::var("SERVERS")
         .ok()
@@ -105,7 +93,6 @@ fn main() {
             );
         }
     }
-    let before = rss_mib();
     let mut kept = None;
     let runs: Vec<Duration> = (0..5)
         .map(|_| {
@@ -132,11 +119,10 @@ fn main() {
         .as_ref()
         .map_or(0, |i| i.entries().iter().map(|e| e.json.len()).sum());
     println!(
-        "  serialized JSON {:.1} MiB ({} bytes per entry); RSS {:.0} MiB before the builds, {:.0} MiB after",
+        "  serialized JSON {:.1} MiB ({} bytes per entry; resident memory is measured on the \
+         server by bench/load.sh)",
         json as f64 / 1048576.0,
         json / (servers * VERSIONS),
-        before,
-        rss_mib()
     );
     drop((kept, checked, times));
 
@@ -170,7 +156,6 @@ fn main() {
         runs,
         " (target < 3 s)",
     );
-    println!("  RSS after the reloads: {:.0} MiB", rss_mib());
     drop(reloader);
     drop(store);
 

@@ -129,7 +129,10 @@ pub fn router(state: AppState) -> Router {
                 get(server_path).options(preflight),
             );
     }
-    let api = api.route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    // Without a read token the check has nothing to do: leave the layer out of the hot path.
+    if state.config.read_token.is_some() {
+        api = api.route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    }
     Router::new()
         .merge(api)
         .merge(ops::routes())
@@ -157,7 +160,7 @@ async fn list_servers(State(state): State<AppState>, req: Request) -> Result<Res
                 .then(|| page.last().map(|e| q.cursor_after(e)))
                 .flatten();
             let body = list_body(&page, next.as_deref());
-            state.remember(&snap, req.uri(), body)
+            state.remember(&snap, req.uri(), body, LIST_ROUTE)
         }
     };
     Ok(respond(&state, &cached, req.headers()))
@@ -166,46 +169,51 @@ async fn list_servers(State(state): State<AppState>, req: Request) -> Result<Res
 /// `/servers/{serverName}/versions` and `/servers/{serverName}/versions/{version}`.
 async fn server_path(State(state): State<AppState>, req: Request) -> Response {
     let uri = req.uri();
-    let api = if uri.path().starts_with("/v0.1/") {
-        0
-    } else {
-        1
-    };
+    let v0 = usize::from(!uri.path().starts_with("/v0.1/"));
+    // A response already made for this revision is sent before the path is even decoded.
+    if let Ok(snap) = state.snapshot()
+        && let Some(hit) = state.responses.get(&snap, uri)
+    {
+        let mut response = respond(&state, &hit, req.headers());
+        response.extensions_mut().insert(RouteLabel(hit.label[v0]));
+        return response;
+    }
     let (label, result) = match ServerPath::parse(uri.path()) {
         Ok(path) => {
             let label = if path.version.is_some() {
-                [
-                    "/v0.1/servers/{serverName}/versions/{version}",
-                    "/v0/servers/{serverName}/versions/{version}",
-                ]
+                VERSION_ROUTE
             } else {
-                [
-                    "/v0.1/servers/{serverName}/versions",
-                    "/v0/servers/{serverName}/versions",
-                ]
+                VERSIONS_ROUTE
             };
-            (label[api], one_server(&state, uri, req.headers(), path))
+            (label, one_server(&state, uri, req.headers(), path, label))
         }
-        Err(e) => (
-            ["/v0.1/servers/{unknown}", "/v0/servers/{unknown}"][api],
-            Err(e),
-        ),
+        Err(e) => (UNKNOWN_ROUTE, Err(e)),
     };
     let mut response = result.into_response();
-    response.extensions_mut().insert(RouteLabel(label));
+    response.extensions_mut().insert(RouteLabel(label[v0]));
     response
 }
+
+/// Metric labels of the server routes, under `/v0.1` and `/v0`.
+const VERSION_ROUTE: [&str; 2] = [
+    "/v0.1/servers/{serverName}/versions/{version}",
+    "/v0/servers/{serverName}/versions/{version}",
+];
+const VERSIONS_ROUTE: [&str; 2] = [
+    "/v0.1/servers/{serverName}/versions",
+    "/v0/servers/{serverName}/versions",
+];
+const UNKNOWN_ROUTE: [&str; 2] = ["/v0.1/servers/{unknown}", "/v0/servers/{unknown}"];
+const LIST_ROUTE: [&str; 2] = ["/v0.1/servers", "/v0/servers"];
 
 fn one_server(
     state: &AppState,
     uri: &Uri,
     headers: &HeaderMap,
     path: ServerPath,
+    label: [&'static str; 2],
 ) -> Result<Response, ApiError> {
     let snap = state.snapshot()?;
-    if let Some(hit) = state.responses.get(&snap, uri) {
-        return Ok(respond(state, &hit, headers));
-    }
     let include_deleted = query::include_deleted(uri.query())?;
     let visible = |e: &&Entry| include_deleted || e.status != crate::model::Status::Deleted;
     let versions = snap
@@ -234,7 +242,7 @@ fn one_server(
             entry.json.to_vec()
         }
     };
-    let cached = state.remember(&snap, uri, body);
+    let cached = state.remember(&snap, uri, body, label);
     Ok(respond(state, &cached, headers))
 }
 
@@ -425,8 +433,14 @@ impl Encoding {
 
 impl AppState {
     /// Keeps the response to `uri` for the snapshot's revision and returns it.
-    fn remember(&self, snap: &Arc<Snapshot>, uri: &Uri, body: Vec<u8>) -> Arc<Cached> {
-        let cached = Arc::new(Cached::new(&snap.revision, uri, Bytes::from(body)));
+    fn remember(
+        &self,
+        snap: &Arc<Snapshot>,
+        uri: &Uri,
+        body: Vec<u8>,
+        label: [&'static str; 2],
+    ) -> Arc<Cached> {
+        let cached = Arc::new(Cached::new(&snap.revision, uri, Bytes::from(body), label));
         // Only the revision being served is cached: a request still finishing with the one
         // before must not take the cache over.
         let current = self.store.current().is_some_and(|c| Arc::ptr_eq(&c, snap));
@@ -483,12 +497,14 @@ struct Cached {
     /// By `Encoding as usize`.
     etags: [HeaderValue; 3],
     revision: HeaderValue,
+    /// The route's metric label under `/v0.1` and `/v0`.
+    label: [&'static str; 2],
     gzip: OnceLock<Option<Bytes>>,
     br: OnceLock<Option<Bytes>>,
 }
 
 impl Cached {
-    fn new(revision: &str, uri: &Uri, body: Bytes) -> Cached {
+    fn new(revision: &str, uri: &Uri, body: Bytes, label: [&'static str; 2]) -> Cached {
         let tag = |e| header_value(&etag(revision, uri, e));
         Cached {
             body,
@@ -498,6 +514,7 @@ impl Cached {
                 tag(Encoding::Br),
             ],
             revision: header_value(revision),
+            label,
             gzip: OnceLock::new(),
             br: OnceLock::new(),
         }

@@ -12,7 +12,8 @@ use axum::routing::get;
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 pub fn routes() -> Router<AppState> {
@@ -246,51 +247,64 @@ const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+/// One route's counters. Atomics, so that requests on the two cores never wait for each other
+/// (a lock held by a thread the scheduler preempts would stall the other for a time slice).
+struct RouteStats {
+    /// Requests by status code, 100–599.
+    by_status: [AtomicU64; 500],
+    counts: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_nanos: AtomicU64,
+}
+
+impl Default for RouteStats {
+    fn default() -> Self {
+        RouteStats {
+            by_status: std::array::from_fn(|_| AtomicU64::new(0)),
+            counts: Default::default(),
+            count: AtomicU64::new(0),
+            sum_nanos: AtomicU64::new(0),
+        }
+    }
 }
 
 /// Request counters and latency histograms, kept in memory and rendered as Prometheus text.
 /// Labels are route patterns (never raw paths), so the series stay few.
 #[derive(Default)]
 pub struct Metrics {
-    inner: Mutex<MetricsInner>,
-}
-
-#[derive(Default)]
-struct MetricsInner {
-    /// By route, then status. Nested so that counting a request on a known route allocates
-    /// nothing (a `(String, u16)` key cannot be looked up by `&str`).
-    requests: BTreeMap<String, BTreeMap<u16, u64>>,
-    latency: BTreeMap<String, Histogram>,
+    /// Why `RwLock`: routes are added once each (a write), then every request only reads the
+    /// map and bumps atomics, and readers never wait for one another.
+    routes: RwLock<BTreeMap<String, RouteStats>>,
 }
 
 impl Metrics {
     pub fn observe(&self, route: &str, status: u16, elapsed: Duration) {
-        let secs = elapsed.as_secs_f64();
-        let mut m = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        if !m.requests.contains_key(route) {
-            m.requests.insert(route.to_string(), BTreeMap::new());
-            m.latency.insert(route.to_string(), Histogram::default());
-        }
-        if let Some(by_status) = m.requests.get_mut(route) {
-            *by_status.entry(status).or_default() += 1;
-        }
-        let Some(h) = m.latency.get_mut(route) else {
-            return;
+        let count = |stats: &RouteStats| {
+            let secs = elapsed.as_secs_f64();
+            if let Some(n) = stats.by_status.get(usize::from(status).wrapping_sub(100)) {
+                n.fetch_add(1, Ordering::Relaxed);
+            }
+            stats.count.fetch_add(1, Ordering::Relaxed);
+            let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+            stats.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+            if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
+                stats.counts[i].fetch_add(1, Ordering::Relaxed);
+            }
         };
-        h.count += 1;
-        h.sum += secs;
-        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
-            h.counts[i] += 1;
+        if let Some(stats) = self
+            .routes
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(route)
+        {
+            return count(stats);
         }
+        let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+        count(routes.entry(route.to_string()).or_default());
     }
 
     fn render(&self) -> String {
-        let m = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
         let mut out = String::new();
         gauge_header(
             &mut out,
@@ -298,16 +312,18 @@ impl Metrics {
             "counter",
             "HTTP requests by route and status.",
         );
-        for ((route, status), n) in m
-            .requests
-            .iter()
-            .flat_map(|(route, by_status)| by_status.iter().map(move |(s, n)| ((route, s), n)))
-        {
-            let _ = writeln!(
-                out,
-                "mcp_gitops_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
-                escape(route)
-            );
+        for (route, stats) in routes.iter() {
+            for (i, n) in stats.by_status.iter().enumerate() {
+                let n = n.load(Ordering::Relaxed);
+                if n > 0 {
+                    let _ = writeln!(
+                        out,
+                        "mcp_gitops_http_requests_total{{route=\"{}\",status=\"{}\"}} {n}",
+                        escape(route),
+                        i + 100
+                    );
+                }
+            }
         }
         gauge_header(
             &mut out,
@@ -315,22 +331,23 @@ impl Metrics {
             "histogram",
             "HTTP request latency by route.",
         );
-        for (route, h) in &m.latency {
+        for (route, h) in routes.iter() {
             let route = escape(route);
             let mut cumulative = 0;
-            for (bound, n) in BUCKETS.iter().zip(h.counts) {
-                cumulative += n;
+            for (bound, n) in BUCKETS.iter().zip(&h.counts) {
+                cumulative += n.load(Ordering::Relaxed);
                 let _ = writeln!(
                     out,
                     "mcp_gitops_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {cumulative}"
                 );
             }
+            let count = h.count.load(Ordering::Relaxed);
+            let sum = h.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
             let _ = writeln!(
                 out,
-                "mcp_gitops_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}\n\
-                 mcp_gitops_http_request_duration_seconds_sum{{route=\"{route}\"}} {}\n\
-                 mcp_gitops_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                h.count, h.sum, h.count
+                "mcp_gitops_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}\n\
+                 mcp_gitops_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}\n\
+                 mcp_gitops_http_request_duration_seconds_count{{route=\"{route}\"}} {count}"
             );
         }
         out
