@@ -326,7 +326,8 @@ impl Index {
     }
 
     /// The entry indices of the first server at or after entry `from` whose lowercased name
-    /// contains `needle` (already lowercased), or `None` when no later server matches.
+    /// contains the (already lowercased) needle of `finder`, or `None` when no later server's
+    /// does.
     pub fn next_name_match(&self, finder: &memmem::Finder, from: usize) -> Option<Range<usize>> {
         let server = self.servers.partition_point(|s| s.end <= from);
         let offset = *self.names.starts.get(server)? as usize;
@@ -598,5 +599,64 @@ mod tests {
         let mut written = Vec::new();
         write_node(&mut written, &doc);
         assert_eq!(written, serde_json::to_vec(&doc.to_json()).unwrap());
+    }
+
+    /// Every page walk (search, `version=latest`, both, neither; small pages, so cursors land
+    /// inside servers) returns exactly the entries a filter over all entries keeps, in order.
+    #[test]
+    fn pages_match_a_plain_filter() {
+        let mut rng = Rng(5);
+        let defs: Vec<ServerDef> = (0..60)
+            .map(|i| {
+                let (path, yaml) = server_yaml(&mut rng, i, 1 + i % 4);
+                let root = load::parse(&SourceFile {
+                    path: path.clone(),
+                    bytes: yaml.into_bytes(),
+                })
+                .unwrap();
+                let mut found = Vec::new();
+                let mut out = Findings {
+                    file: &path,
+                    list: &mut found,
+                };
+                crate::model::expand(&root, &mut out).unwrap()
+            })
+            .collect();
+        let index = Index::build(&Input {
+            servers: &defs,
+            commit: None,
+            times: &Times::new(),
+            fallback_time: OffsetDateTime::UNIX_EPOCH,
+            tombstones: &[],
+        });
+        for filters in [
+            "limit=7",
+            "limit=7&version=latest",
+            "limit=3&search=MCP-1",
+            "limit=4&search=weather&version=latest",
+            "limit=5&search=-mcp-4",
+            "limit=2&search=nothing-like-this",
+            "limit=100&search=o",
+        ] {
+            let first = crate::query::ListQuery::parse(Some(filters)).unwrap();
+            let expected: Vec<(&str, &str)> = index
+                .entries()
+                .iter()
+                .filter(|e| first.matches(e))
+                .map(|e| (e.name.as_str(), e.version.as_str()))
+                .collect();
+            let (mut got, mut query) = (Vec::new(), first);
+            for _ in 0..1000 {
+                let (page, more) = query.page(&index);
+                got.extend(page.iter().map(|e| (e.name.as_str(), e.version.as_str())));
+                let Some(last) = page.last().filter(|_| more) else {
+                    break;
+                };
+                let cursor = query.cursor_after(last);
+                query = crate::query::ListQuery::parse(Some(&format!("cursor={cursor}&limit=3")))
+                    .unwrap();
+            }
+            assert_eq!(got, expected, "{filters}");
+        }
     }
 }

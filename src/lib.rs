@@ -23,7 +23,7 @@
 //! | `fetch` | the git mirror `serve` fetches into: force refspecs, ref resolution, credentials, known_hosts |
 //! | `base` | `lint --base`: published versions are immutable |
 //! | `diagnostic` | findings and the list of rule ids |
-//! | `synth` | synthetic registries for benchmarks |
+//! | `synth` | synthetic registries (optionally as git histories) for benchmarks |
 //! | `lint` | the `lint` command and its output formats |
 //! | `index` | the immutable index of one revision: sorted entries, pre-serialized JSON |
 //! | `store` | the served snapshot (swapped whole) and the record of reload attempts |
