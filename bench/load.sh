@@ -5,18 +5,20 @@
 #   bench/load.sh                    the whole run (~12 minutes at the defaults)
 #   ROUNDS=1 RELOADS=10 bench/load.sh   a quicker one
 #
-# Steps: build (release); generate SERVERS × VERSIONS; start `mcp-gitops serve` on it and wait
-# for /readyz; fetch each scenario's body once from it and write it under an nginx root;
-# start nginx (foreground, 127.0.0.1 only, temp config); drive both with the same wrk settings,
-# alternating, ROUNDS times per scenario, and print the medians and the ratio; then reloads
-# under load (files touched while wrk runs); then resident memory after the load and across
-# RELOADS reloads. Every process started here is stopped on exit.
+# Steps: build (release); generate SERVERS × VERSIONS; for each layout of the cores in LAYOUTS
+# (below), start `mcp-gitops serve` and nginx on the servers' cores (the first time, fetch each
+# scenario's body once from mcp-gitops and write it under nginx's root, so that nginx serves the
+# very same bytes), then drive both with the same wrk settings, alternating, ROUNDS times per
+# scenario, and print the medians and the ratio. Then, in the last layout: resident memory
+# after the load, reloads under load (files touched while wrk runs), and memory across RELOADS
+# reloads. Every process started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SERVERS=${SERVERS:-10000}
 VERSIONS=${VERSIONS:-5}
-THREADS=${THREADS:-2}
+LAYOUTS=${LAYOUTS:-split shared}  # see layout_* below
+THREADS=${THREADS:-2}             # wrk threads in the shared layout
 CONNECTIONS=${CONNECTIONS:-16}
 DURATION=${DURATION:-5}           # seconds per wrk run
 ROUNDS=${ROUNDS:-3}               # runs per scenario and server (the median is printed)
@@ -25,7 +27,7 @@ RELOADS=${RELOADS:-100}           # reloads for the memory check
 export RUST_LOG=${RUST_LOG:-warn}  # no per-request log line (nginx runs with access_log off)
 
 need=()
-for tool in nginx wrk curl python3; do
+for tool in nginx wrk curl python3; do  # taskset: util-linux, always there
   command -v "$tool" >/dev/null || need+=("$tool")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -72,23 +74,41 @@ echo "tools: $(nginx -v 2>&1 | cut -d' ' -f3), wrk $(wrk -v 2>&1 | head -1 | awk
 entries=$((SERVERS * VERSIONS))
 echo "registry: $SERVERS servers × $VERSIONS versions = $entries entries ($(du -sh "$work/repo" | cut -f1))"
 
-mcp_port=$(free_port)
-started=$(date +%s.%N)
-"$BIN" serve --repo "$work/repo" --listen "127.0.0.1:$mcp_port" 2>"$work/serve.log" &
-mcp_pid=$!
-for _ in $(seq 600); do
-  curl -sf "http://127.0.0.1:$mcp_port/readyz" >/dev/null && break
-  kill -0 "$mcp_pid" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$mcp_port/readyz" >/dev/null || { echo "mcp-gitops never became ready"; exit 1; }
-echo "mcp-gitops ready in $(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f s", e - s }') (first load $(last_reload_ms) ms); RSS $(mib "$(rss $mcp_pid)")"
+# The layouts of the machine's cores (bench/README.md, "Layouts"):
+#   split   the servers on cores 1..N-1, wrk (one thread) on core 0: client and server do not
+#           wait for each other's CPU, so the latency printed is the server's
+#   shared  everything on every core, wrk with THREADS threads: the busiest the machine gets,
+#           and every thread may wait a scheduler tick for another's
+cores=$(nproc)
+[ "$cores" -ge 2 ] || LAYOUTS=shared
+layout_server_cpus() { [ "$1" = split ] && echo "1-$((cores - 1))" || echo "0-$((cores - 1))"; }
+layout_wrk_cpus() { [ "$1" = split ] && echo 0 || echo "0-$((cores - 1))"; }
+layout_wrk_threads() { [ "$1" = split ] && echo 1 || echo "$THREADS"; }
+layout_nginx_workers() { [ "$1" = split ] && echo $((cores - 1)) || echo "$cores"; }
 
-mkdir -p "$work/www" "$work/nginx"
-python3 bench/prepare.py bodies "$mcp_port" "$work/www" "$work"
+mcp_port=$(free_port)
 ngx_port=$(free_port)
-cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 2;
+
+# Starts mcp-gitops on the cores $1 and waits until it serves.
+start_mcp() {
+  local started
+  started=$(date +%s.%N)
+  taskset -c "$1" "$BIN" serve --repo "$work/repo" --listen "127.0.0.1:$mcp_port" 2>>"$work/serve.log" &
+  mcp_pid=$!
+  for _ in $(seq 600); do
+    curl -sf "http://127.0.0.1:$mcp_port/readyz" >/dev/null && break
+    kill -0 "$mcp_pid" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
+    sleep 0.1
+  done
+  curl -sf "http://127.0.0.1:$mcp_port/readyz" >/dev/null || { echo "mcp-gitops never became ready"; exit 1; }
+  echo "mcp-gitops on cores $1 ready in $(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f s", e - s }') (first load $(last_reload_ms) ms); RSS $(mib "$(rss $mcp_pid)")"
+}
+
+# Starts nginx with $1 worker processes on the cores $2.
+start_nginx() {
+  mkdir -p "$work/nginx"
+  cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes $1;
 daemon off;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log warn;
@@ -113,20 +133,27 @@ http {
   }
 }
 EOF
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2>"$work/nginx/stderr" &
-ngx_pid=$!
-for _ in $(seq 100); do
-  curl -s -o /dev/null "http://127.0.0.1:$ngx_port/" && break
-  sleep 0.1
-done
-python3 bench/prepare.py etags "$ngx_port" "$mcp_port" "$work"
+  taskset -c "$2" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2>"$work/nginx/stderr" &
+  ngx_pid=$!
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$ngx_port/" && break
+    sleep 0.1
+  done
+  echo "nginx on cores $2 with $1 workers"
+}
 
-# wrk, parsed: "req/s p50_ms p99_ms failures" (failures: non-2xx/3xx and socket errors).
+stop() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# wrk, parsed: "req/s p50_ms p99_ms failures" (failures: non-2xx/3xx and socket errors). The
+# layout in $layout says which cores wrk runs on, with how many threads.
 run_wrk() {
   local port=$1 path=$2 script=$3 seconds=$4 out
-  local args=(-t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --latency --timeout 5s)
+  local args=(-t"$(layout_wrk_threads "$layout")" -c"$CONNECTIONS" -d"${seconds}s" --latency --timeout 5s)
   [ -n "$script" ] && args+=(-s "$work/$script")
-  out=$(wrk "${args[@]}" "http://127.0.0.1:$port$path")
+  out=$(taskset -c "$(layout_wrk_cpus "$layout")" wrk "${args[@]}" "http://127.0.0.1:$port$path")
   echo "$out" >>"$work/wrk.log"
   awk '
     function ms(v) {
@@ -141,43 +168,61 @@ run_wrk() {
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-echo
-echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds alternating nginx and mcp-gitops; medians; latency in ms"
-printf '%-46s | %9s %6s %6s | %9s %6s %6s | %5s\n' scenario "nginx r/s" p50 p99 "mcp r/s" p50 p99 ratio
-printf '%s\n' "-------------------------------------------------------------------------------------------------------"
-first_page=""
-while IFS=$'\t' read -r label path mcp_script ngx_script; do
-  [ -z "$first_page" ] && first_page=$path
-  : >"$work/ngx.runs"
-  : >"$work/mcp.runs"
-  for round in $(seq "$ROUNDS"); do
-    if [ $((round % 2)) -eq 1 ]; then
-      run_wrk "$ngx_port" "$path" "$ngx_script" "$DURATION" >>"$work/ngx.runs"
-      run_wrk "$mcp_port" "$path" "$mcp_script" "$DURATION" >>"$work/mcp.runs"
-    else
-      run_wrk "$mcp_port" "$path" "$mcp_script" "$DURATION" >>"$work/mcp.runs"
-      run_wrk "$ngx_port" "$path" "$ngx_script" "$DURATION" >>"$work/ngx.runs"
-    fi
-  done
-  col() { awk -v c="$2" '{ print $c }' "$1" | median; }
-  bad=$(awk '{ s += $4 } END { print s }' "$work/mcp.runs" "$work/ngx.runs")
-  n_rps=$(col "$work/ngx.runs" 1) m_rps=$(col "$work/mcp.runs" 1)
-  printf '%-46s | %9s %6s %6s | %9s %6s %6s | %5s%s\n' "$label" \
-    "$n_rps" "$(col "$work/ngx.runs" 2)" "$(col "$work/ngx.runs" 3)" \
-    "$m_rps" "$(col "$work/mcp.runs" 2)" "$(col "$work/mcp.runs" 3)" \
-    "$(awk -v a="$m_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')" \
-    "$([ "$bad" -gt 0 ] && echo "  ($bad failed requests)")"
-  rounds() { awk '{ printf " %s/%s", $1, $3 }' "$1"; }
-  echo "    rounds (r/s / p99 ms): nginx$(rounds "$work/ngx.runs"); mcp-gitops$(rounds "$work/mcp.runs")"
-done <"$work/scenarios.tsv"
+# One table: every scenario, ROUNDS rounds alternating which server goes first.
+scenarios() {
+  echo "wrk -t$(layout_wrk_threads "$layout") -c$CONNECTIONS -d${DURATION}s on cores $(layout_wrk_cpus "$layout"), $ROUNDS rounds alternating nginx and mcp-gitops; medians; latency in ms"
+  printf '%-46s | %9s %6s %6s | %9s %6s %6s | %5s\n' scenario "nginx r/s" p50 p99 "mcp r/s" p50 p99 ratio
+  printf '%s\n' "-------------------------------------------------------------------------------------------------------"
+  while IFS=$'\t' read -r label path mcp_script ngx_script; do
+    : >"$work/ngx.runs"
+    : >"$work/mcp.runs"
+    for round in $(seq "$ROUNDS"); do
+      if [ $((round % 2)) -eq 1 ]; then
+        run_wrk "$ngx_port" "$path" "$ngx_script" "$DURATION" >>"$work/ngx.runs"
+        run_wrk "$mcp_port" "$path" "$mcp_script" "$DURATION" >>"$work/mcp.runs"
+      else
+        run_wrk "$mcp_port" "$path" "$mcp_script" "$DURATION" >>"$work/mcp.runs"
+        run_wrk "$ngx_port" "$path" "$ngx_script" "$DURATION" >>"$work/ngx.runs"
+      fi
+    done
+    col() { awk -v c="$2" '{ print $c }' "$1" | median; }
+    bad=$(awk '{ s += $4 } END { print s }' "$work/mcp.runs" "$work/ngx.runs")
+    n_rps=$(col "$work/ngx.runs" 1) m_rps=$(col "$work/mcp.runs" 1)
+    printf '%-46s | %9s %6s %6s | %9s %6s %6s | %5s%s\n' "$label" \
+      "$n_rps" "$(col "$work/ngx.runs" 2)" "$(col "$work/ngx.runs" 3)" \
+      "$m_rps" "$(col "$work/mcp.runs" 2)" "$(col "$work/mcp.runs" 3)" \
+      "$(awk -v a="$m_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')" \
+      "$([ "$bad" -gt 0 ] && echo "  ($bad failed requests)")"
+    rounds() { awk '{ printf " %s/%s", $1, $3 }' "$1"; }
+    echo "    rounds (r/s / p99 ms): nginx$(rounds "$work/ngx.runs"); mcp-gitops$(rounds "$work/mcp.runs")"
+  done <"$work/scenarios.tsv"
+}
+
+mkdir -p "$work/www"
+prepared=""
+for layout in $LAYOUTS; do
+  echo
+  echo "== layout: $layout"
+  [ -n "$mcp_pid" ] && stop "$mcp_pid"
+  [ -n "$ngx_pid" ] && stop "$ngx_pid"
+  start_mcp "$(layout_server_cpus "$layout")"
+  if [ -z "$prepared" ]; then
+    python3 bench/prepare.py bodies "$mcp_port" "$work/www" "$work"
+    prepared=yes
+  fi
+  start_nginx "$(layout_nginx_workers "$layout")" "$(layout_server_cpus "$layout")"
+  python3 bench/prepare.py etags "$ngx_port" "$mcp_port" "$work"
+  scenarios
+done
+first_page=$(head -1 "$work/scenarios.tsv" | cut -f2)
 
 rss_after_load=$(rss $mcp_pid)
-echo
+
 echo "RSS after the load: $(mib "$rss_after_load") for $entries entries = $((rss_after_load / entries)) bytes per entry"
 
 # Reloads under load: the same first-page load, steady and then while files are touched.
 echo
-echo "reloads under load: wrk ${RELOAD_WINDOW}s on $first_page, steady and then with reloads"
+echo "reloads under load ($layout layout): wrk ${RELOAD_WINDOW}s on $first_page, steady and then with reloads"
 steady=$(run_wrk "$mcp_port" "$first_page" "" "$RELOAD_WINDOW")
 touched=$(find "$work/repo/servers" -name '*.yaml' -print -quit)
 before=$(served_reloads)

@@ -11,6 +11,7 @@
 use crate::diagnostic::Findings;
 use crate::load::{self, Role, SourceFile};
 use crate::model::{self, Status};
+use crate::parallel;
 use git2::{Delta, Oid, Repository};
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
@@ -48,6 +49,14 @@ struct VersionState {
     key: Key,
     doc_hash: u64,
     status: Status,
+}
+
+/// A file a commit changed, as the registry sees it.
+struct Change {
+    /// The server file it was, unless the commit added it.
+    old: Option<String>,
+    /// The server file and blob it is now, unless the commit deleted it.
+    new: Option<(String, Oid)>,
 }
 
 #[derive(Debug, Default)]
@@ -128,15 +137,41 @@ impl History {
         time: i64,
     ) -> Result<(), git2::Error> {
         let diff = repo.diff_tree_to_tree(old, Some(new), None)?;
+        let path = |f: git2::DiffFile| f.path().map(|p| p.to_string_lossy().replace('\\', "/"));
+        let changes: Vec<Change> = diff
+            .deltas()
+            .map(|delta| {
+                let old = (delta.status() != Delta::Added)
+                    .then(|| path(delta.old_file()))
+                    .flatten()
+                    .and_then(|p| self.registry_path(&p));
+                let new = (delta.status() != Delta::Deleted)
+                    .then(|| path(delta.new_file()))
+                    .flatten()
+                    .and_then(|p| self.registry_path(&p))
+                    .map(|p| (p, delta.new_file().id()));
+                Change { old, new }
+            })
+            .collect();
+        // What each new blob defines, parsed on every core (the first commit holds every file).
+        let files: Vec<Option<SourceFile>> = changes
+            .iter()
+            .filter_map(|change| change.new.as_ref())
+            .map(|(path, blob)| read_blob(repo, path, *blob))
+            .collect();
+        let mut parsed = parallel::chunks(&files, 64, |part| {
+            part.iter()
+                .map(|file| parse_versions(file.as_ref()?))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten();
+
         // Versions whose file changed or left, with the file and blob that defined them.
         let mut removed: HashMap<Key, (String, Oid)> = HashMap::new();
         let mut added: Vec<(String, VersionState)> = Vec::new();
-        for delta in diff.deltas() {
-            let path = |f: git2::DiffFile| f.path().map(|p| p.to_string_lossy().replace('\\', "/"));
-            let (old_path, new_path) = (path(delta.old_file()), path(delta.new_file()));
-            if let Some(p) = old_path.as_deref().and_then(|p| self.registry_path(p))
-                && delta.status() != Delta::Added
-            {
+        for Change { old, new } in changes {
+            if let Some(p) = old {
                 // The file's last good state leaves, unless the new blob fails to parse below.
                 if let Some(state) = self.files.get(&p) {
                     for v in &state.versions {
@@ -144,14 +179,10 @@ impl History {
                     }
                 }
             }
-            let Some(p) = new_path.as_deref().and_then(|p| self.registry_path(p)) else {
+            let Some((p, blob)) = new else {
                 continue;
             };
-            if delta.status() == Delta::Deleted {
-                continue;
-            }
-            let blob = delta.new_file().id();
-            match parse_versions(repo, blob, &p) {
+            match parsed.next().flatten() {
                 Some(versions) => {
                     self.files.insert(
                         p.clone(),
@@ -254,28 +285,30 @@ fn first_parent_chain(
     Ok((chain, false))
 }
 
-fn expand_blob(repo: &Repository, blob: Oid, path: &str) -> Option<model::ServerDef> {
-    let bytes = repo.find_blob(blob).ok()?.content().to_vec();
-    if bytes.len() as u64 > load::MAX_FILE_BYTES {
-        return None;
-    }
-    let root = load::parse(&SourceFile {
+/// The file `path` as it is in `blob`, or `None` when the blob is missing or larger than any
+/// server file may be.
+fn read_blob(repo: &Repository, path: &str, blob: Oid) -> Option<SourceFile> {
+    let blob = repo.find_blob(blob).ok()?;
+    (blob.size() as u64 <= load::MAX_FILE_BYTES).then(|| SourceFile {
         path: path.to_string(),
-        bytes,
+        bytes: blob.content().to_vec(),
     })
-    .ok()?;
+}
+
+fn expand(file: &SourceFile) -> Option<model::ServerDef> {
+    let root = load::parse(file).ok()?;
     let mut scratch = Vec::new();
     model::expand(
         &root,
         &mut Findings {
-            file: path,
+            file: &file.path,
             list: &mut scratch,
         },
     )
 }
 
-fn parse_versions(repo: &Repository, blob: Oid, path: &str) -> Option<Vec<VersionState>> {
-    let def = expand_blob(repo, blob, path)?;
+fn parse_versions(file: &SourceFile) -> Option<Vec<VersionState>> {
+    let def = expand(file)?;
     let name = def.name()?.to_string();
     Some(
         def.versions
@@ -293,7 +326,7 @@ fn parse_versions(repo: &Repository, blob: Oid, path: &str) -> Option<Vec<Versio
 }
 
 fn last_doc(repo: &Repository, blob: Oid, path: &str, key: &Key) -> Option<serde_json::Value> {
-    let def = expand_blob(repo, blob, path)?;
+    let def = expand(&read_blob(repo, path, blob)?)?;
     def.versions
         .iter()
         .find(|v| v.version() == Some(key.1.as_str()))

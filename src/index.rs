@@ -392,38 +392,27 @@ fn latest_of(sorted: &[(VersionKey, Draft)], pin: Option<&str>) -> Option<usize>
 /// Every entry's JSON, in order, written on every core: each thread writes its share of the
 /// entries into one buffer, and the entries are slices of it.
 fn serialize(planned: &[Planned], commit: Option<&str>) -> Vec<Bytes> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = planned.len().div_ceil(threads).max(256);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = planned
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut out = Vec::with_capacity(part.len() * 1024);
-                    let mut ends = Vec::with_capacity(part.len());
-                    for p in part {
-                        write_entry(&mut out, p, commit);
-                        ends.push(out.len());
-                    }
-                    out.shrink_to_fit();
-                    let buffer = Bytes::from(out);
-                    let mut start = 0;
-                    ends.into_iter()
-                        .map(|end| {
-                            let json = buffer.slice(start..end);
-                            start = end;
-                            json
-                        })
-                        .collect::<Vec<Bytes>>()
-                })
+    crate::parallel::chunks(planned, 256, |part| {
+        let mut out = Vec::with_capacity(part.len() * 1024);
+        let mut ends = Vec::with_capacity(part.len());
+        for p in part {
+            write_entry(&mut out, p, commit);
+            ends.push(out.len());
+        }
+        out.shrink_to_fit();
+        let buffer = Bytes::from(out);
+        let mut start = 0;
+        ends.into_iter()
+            .map(|end| {
+                let json = buffer.slice(start..end);
+                start = end;
+                json
             })
-            .collect();
-        workers
-            .into_iter()
-            // A panic here is a bug; re-raise it rather than serve a partial index.
-            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+            .collect::<Vec<Bytes>>()
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// `{"server":<server.json>,"_meta":{<official>,<source>}}`, the keys in the order clients

@@ -18,6 +18,7 @@
 //! | `semantic` | the official registry's semantic rules |
 //! | `repo` | rules across the repository (paths, duplicates, `latest` pins, namespaces) |
 //! | `validate` | one pass over a repository: all of the above, in parallel |
+//! | `parallel` | work split over every core, results in order |
 //! | `git_tree` | a registry read straight from a git tree, no checkout |
 //! | `history` | publishedAt / updatedAt / tombstones from first-parent git history |
 //! | `fetch` | the git mirror `serve` fetches into: force refspecs, ref resolution, credentials, known_hosts |
@@ -50,6 +51,7 @@ pub mod load;
 pub mod model;
 pub mod node;
 pub mod ops;
+pub mod parallel;
 pub mod query;
 pub mod reload;
 pub mod repo;

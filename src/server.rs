@@ -8,6 +8,7 @@ use crate::fetch::{self, Credentials, FetchError, GitConfig, GitSource, Timeouts
 use crate::reload::{self, Reloader, Source};
 use crate::store::Store;
 use crate::sync;
+use axum::serve::ListenerExt;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -68,6 +69,12 @@ pub async fn serve(
         tracing::info!("shutting down: finishing open requests");
         let _ = stopping_tx.send(());
     };
+    // Responses are written whole, so Nagle's algorithm could only hold back their last segment.
+    let listener = listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(listener, api::router(state)).with_graceful_shutdown(signal);
     tokio::select! {
         result = server => result,

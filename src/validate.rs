@@ -7,7 +7,7 @@ use crate::diagnostic::{self, Diagnostic, Findings, Rule};
 use crate::load::{self, Role, SourceFile, Tree};
 use crate::model::{self, ServerDef};
 use crate::node::Pos;
-use crate::{repo, schema, semantic};
+use crate::{parallel, repo, schema, semantic};
 
 /// The result of checking one revision of a repository.
 #[derive(Debug, Default)]
@@ -135,30 +135,15 @@ fn in_parallel<T: Send>(
     files: &[SourceFile],
     f: impl Fn(&SourceFile, &mut Vec<Diagnostic>) -> Option<T> + Sync,
 ) -> (Vec<Option<T>>, Vec<Diagnostic>) {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = files.len().div_ceil(threads).max(64);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                let f = &f;
-                scope.spawn(move || {
-                    let mut found = Vec::new();
-                    let results: Vec<Option<T>> =
-                        part.iter().map(|file| f(file, &mut found)).collect();
-                    (results, found)
-                })
-            })
-            .collect();
-        let (mut results, mut found) = (Vec::with_capacity(files.len()), Vec::new());
-        for worker in workers {
-            // A panic in a check is a bug; re-raise it rather than hide a file.
-            let (r, d) = worker
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            results.extend(r);
-            found.extend(d);
-        }
+    let parts = parallel::chunks(files, 64, |part| {
+        let mut found = Vec::new();
+        let results: Vec<Option<T>> = part.iter().map(|file| f(file, &mut found)).collect();
         (results, found)
-    })
+    });
+    let (mut results, mut found) = (Vec::with_capacity(files.len()), Vec::new());
+    for (r, d) in parts {
+        results.extend(r);
+        found.extend(d);
+    }
+    (results, found)
 }

@@ -255,3 +255,69 @@ fn a_registry_in_a_subfolder_is_read_under_its_prefix() {
         at(0)
     );
 }
+
+/// Commits that change hundreds of files at once (their blobs are parsed on several threads):
+/// every file's versions keep their own dates, a broken file keeps its last good state, a
+/// moved file keeps publishedAt, and removed files leave tombstones.
+#[test]
+fn commits_touching_hundreds_of_files_date_each_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    let file = |i: usize| format!("servers/com.example/s{i:03}.yaml");
+    let doc = |i: usize, description: &str| {
+        format!("name: com.example/s{i:03}\ndescription: {description}\nversion: \"1.0.0\"\n")
+    };
+    let all: Vec<(String, String)> = (0..400).map(|i| (file(i), doc(i, "first"))).collect();
+    let refs: Vec<(&str, &str)> = all.iter().map(|(p, d)| (p.as_str(), d.as_str())).collect();
+    write_files(repo, &refs);
+    git(repo, &["add", "-A"]);
+    commit_at(repo, 0, "add 400 servers");
+
+    // Step 1: the even ones change, every tenth is broken, 300–349 move, 350–399 leave.
+    let mut changed = Vec::new();
+    for i in (0..300).step_by(2) {
+        let text = if i % 10 == 0 {
+            "name: [unclosed\n".to_string()
+        } else {
+            doc(i, "second")
+        };
+        changed.push((file(i), text));
+    }
+    let refs: Vec<(&str, &str)> = changed
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_str()))
+        .collect();
+    write_files(repo, &refs);
+    for i in 300..350 {
+        git(
+            repo,
+            &[
+                "mv",
+                &file(i),
+                &format!("servers/com.example/moved-{i:03}.yaml"),
+            ],
+        );
+    }
+    for i in 350..400 {
+        git(repo, &["rm", "-q", &file(i)]);
+    }
+    git(repo, &["add", "-A"]);
+    commit_at(repo, 1, "change, break, move and remove many");
+
+    let h = build(repo);
+    for i in 0..400 {
+        let name = format!("com.example/s{i:03}");
+        let t = times(&h, &name, "1.0.0");
+        let removed = i >= 350;
+        let updated = removed || (i < 300 && i % 2 == 0 && i % 10 != 0);
+        assert_eq!(t.published_at, at(0), "{name}");
+        assert_eq!(t.updated_at, at(if updated { 1 } else { 0 }), "{name}");
+        assert_eq!(
+            h.tombstones
+                .contains_key(&(name.clone(), "1.0.0".to_string())),
+            removed,
+            "{name}"
+        );
+    }
+}
