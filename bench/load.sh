@@ -24,7 +24,6 @@ DURATION=${DURATION:-5}           # seconds per wrk run
 ROUNDS=${ROUNDS:-3}               # runs per scenario and server (the median is printed)
 RELOAD_WINDOW=${RELOAD_WINDOW:-30}  # seconds of load during which reloads are triggered
 RELOADS=${RELOADS:-100}           # reloads for the memory check
-export RUST_LOG=${RUST_LOG:-warn}  # no per-request log line (nginx runs with access_log off)
 
 need=()
 for tool in nginx wrk curl python3; do  # taskset: util-linux, always there
@@ -116,7 +115,9 @@ events { worker_connections 1024; }
 http {
   access_log off;
   sendfile on;
-  tcp_nopush on;
+  # tcp_nopush (off by default) would hold a response's last partial segment back: 42 ms p99
+  # on the 99 KB page here, at the same throughput.
+  tcp_nopush off;
   keepalive_requests 10000000;
   default_type application/json;
   client_body_temp_path $work/nginx/tmp;
