@@ -235,7 +235,26 @@ impl Reloader {
                 }
             }
         });
-        let fetched = fetched.map_err(|e| Rejected::Unreadable(error_chain(&e)))?;
+        let fetched = match fetched {
+            Ok(fetched) => fetched,
+            // Nothing served yet (a restart) and the remote unreachable: the mirror still has
+            // the commit served before, checked again below like any other.
+            Err(e) => {
+                let cached = match self.store.current() {
+                    None => git.last_served(),
+                    Some(_) => None,
+                };
+                let Some(cached) = cached else {
+                    return Err(Rejected::Unreadable(error_chain(&e)));
+                };
+                tracing::warn!(
+                    error = %error_chain(&e),
+                    commit = %cached.commit,
+                    "cannot fetch; serving the commit served before, from the cache, until a fetch succeeds"
+                );
+                cached
+            }
+        };
         let commit_id = fetched.commit.to_string();
         // Most polls find the commit already served, or already tried and rejected.
         if self
@@ -306,6 +325,9 @@ impl Reloader {
             fallback_time: commit_time,
             tombstones: &tombstones,
         });
+        if let Err(e) = git.mark_served(&fetched.repo, fetched.commit) {
+            tracing::warn!(error = %e, "cannot record the served commit in the cache");
+        }
         Ok(Built {
             index,
             commit: Some(commit_id),

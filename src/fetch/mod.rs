@@ -350,6 +350,42 @@ impl GitSource {
         })
     }
 
+    /// Records in the mirror that `commit` was served for the configured ref, so that a restart
+    /// while the remote is unreachable can serve it again (`last_served`).
+    pub fn mark_served(&self, repo: &Repository, commit: Oid) -> Result<(), git2::Error> {
+        repo.reference(&self.served_ref(), commit, true, "mcp-gitops served")
+            .map(|_| ())
+    }
+
+    /// The commit last served for the configured ref, read from the mirror without touching the
+    /// network; `None` when there is no usable mirror or it never served this ref.
+    pub fn last_served(&self) -> Option<Fetched> {
+        let repo = Repository::open_bare(&self.repo_path).ok()?;
+        let name = self.served_ref();
+        let commit = repo.find_reference(&name).ok()?.peel_to_commit().ok()?;
+        let (id, time) = (commit.id(), commit.time().seconds());
+        drop(commit);
+        Some(Fetched {
+            repo,
+            commit: id,
+            time,
+            resolved: name,
+        })
+    }
+
+    /// Where the mirror keeps the served commit: one ref per configured ref (serving `main`
+    /// must not fall back to what `release` served), outside `refs/heads` and `refs/tags`, so
+    /// that fetches never prune it and the commit's objects are kept.
+    fn served_ref(&self) -> String {
+        match &self.config.reference {
+            None => "refs/mcp-gitops/served/default".to_string(),
+            Some(r) => format!(
+                "refs/mcp-gitops/served/ref-{}",
+                crate::index::hex(r.as_bytes())
+            ),
+        }
+    }
+
     /// `` `main` ``, or `the default branch`.
     fn reference_label(&self) -> String {
         match &self.config.reference {

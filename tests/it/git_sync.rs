@@ -420,3 +420,45 @@ async fn without_a_secret_the_webhook_does_not_exist() {
     assert_eq!(r.status(), 404);
     service.stop().await;
 }
+
+/// A restart while the remote is unreachable serves, from the cache, the commit served before
+/// (not a newer one that was fetched and rejected), reports the failing fetch, and follows the
+/// remote again once it is back.
+#[tokio::test]
+async fn a_restart_while_the_remote_is_down_serves_the_last_good_commit_from_the_cache() {
+    let up = Upstream::new();
+    let good = up.commit(0, &[(WEATHER, V1)]);
+    let service = up.serve(Duration::from_millis(200), None).await;
+    wait_for_commit(&service, &good).await;
+    let bad = up.commit(1, &[(WEATHER, "name: [unclosed\n")]);
+    service
+        .wait_for("the bad commit rejected", async |s: &Service| {
+            let j = status(s).await;
+            (j["lastAttempt"]["revision"] == bad.as_str()).then_some(())
+        })
+        .await;
+    service.stop().await;
+
+    let away = up.bare.with_file_name("away.git");
+    std::fs::rename(&up.bare, &away).unwrap();
+    let service = up.serve(Duration::from_millis(200), None).await;
+    wait_for_commit(&service, &good).await;
+    let (_, listed) = service.get("/v0.1/servers").await;
+    assert_eq!(
+        listed["servers"][0]["server"]["name"], "io.github.acme/weather",
+        "{listed}"
+    );
+    let j = status(&service).await;
+    assert!(
+        j["git"]["lastFetchError"].is_string() && j["git"]["consecutiveFailures"] != 0,
+        "{j}"
+    );
+
+    std::fs::rename(&away, &up.bare).unwrap();
+    let fixed = up.commit(
+        2,
+        &[(WEATHER, V1.replace("Forecasts", "Forecasts again").as_str())],
+    );
+    wait_for_commit(&service, &fixed).await;
+    service.stop().await;
+}
