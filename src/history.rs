@@ -51,6 +51,13 @@ struct VersionState {
     status: Status,
 }
 
+/// A blob a commit brought: its versions already known (validation parsed it), or its file.
+enum NewBlob<'a> {
+    Known(&'a [VersionState]),
+    /// `None` when it cannot be read or is too large.
+    Read(Option<SourceFile>),
+}
+
 /// A file a commit changed, as the registry sees it.
 struct Change {
     /// The server file it was, unless the commit added it.
@@ -73,16 +80,55 @@ pub struct History {
     files: HashMap<String, FileState>,
     /// Last known (doc hash, status) of each live version.
     live: HashMap<Key, (u64, Status)>,
+    /// Blobs whose versions are known without parsing them (only during `build_reusing`).
+    parsed: HashMap<Oid, Vec<VersionState>>,
 }
 
 impl History {
     /// Walks the first-parent history of `head`, oldest first.
     pub fn build(repo: &Repository, head: Oid, prefix: &str) -> Result<History, git2::Error> {
+        History::build_reusing(repo, head, prefix, &[])
+    }
+
+    /// `build`, taking what `head_servers` (the servers validation read from `head`'s tree)
+    /// define instead of parsing their files again wherever history meets the same blob: on a
+    /// first sync every file alive at `head` is met once.
+    pub fn build_reusing(
+        repo: &Repository,
+        head: Oid,
+        prefix: &str,
+        head_servers: &[model::ServerDef],
+    ) -> Result<History, git2::Error> {
         let mut history = History {
             prefix: prefix.to_string(),
             ..History::default()
         };
+        // One walk of the tree (looking each path up instead re-reads its folders every time).
+        let mut at_head: HashMap<String, Oid> = HashMap::new();
+        repo.find_commit(head)?
+            .tree()?
+            .walk(git2::TreeWalkMode::PreOrder, |folder, entry| {
+                if entry.kind() == Some(git2::ObjectType::Blob)
+                    && let Ok(name) = entry.name()
+                {
+                    at_head.insert(format!("{folder}{name}"), entry.id());
+                }
+                git2::TreeWalkResult::Ok
+            })?;
+        let blobs: Vec<(Oid, &model::ServerDef)> = head_servers
+            .iter()
+            .filter_map(|def| Some((*at_head.get(&format!("{prefix}{}", def.file))?, def)))
+            .collect();
+        history.parsed = parallel::chunks(&blobs, 256, |part| {
+            part.iter()
+                .filter_map(|(blob, def)| Some((*blob, versions_of(def)?)))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
         history.advance(repo, head)?;
+        history.parsed = HashMap::new();
         Ok(history)
     }
 
@@ -154,14 +200,20 @@ impl History {
             })
             .collect();
         // What each new blob defines, parsed on every core (the first commit holds every file).
-        let files: Vec<Option<SourceFile>> = changes
+        let blobs: Vec<NewBlob> = changes
             .iter()
             .filter_map(|change| change.new.as_ref())
-            .map(|(path, blob)| read_blob(repo, path, *blob))
+            .map(|(path, blob)| match self.parsed.get(blob) {
+                Some(known) => NewBlob::Known(known),
+                None => NewBlob::Read(read_blob(repo, path, *blob)),
+            })
             .collect();
-        let mut parsed = parallel::chunks(&files, 64, |part| {
+        let mut parsed = parallel::chunks(&blobs, 64, |part| {
             part.iter()
-                .map(|file| parse_versions(file.as_ref()?))
+                .map(|blob| match blob {
+                    NewBlob::Known(known) => Some(known.to_vec()),
+                    NewBlob::Read(file) => parse_versions(file.as_ref()?),
+                })
                 .collect::<Vec<_>>()
         })
         .into_iter()
@@ -308,7 +360,10 @@ fn expand(file: &SourceFile) -> Option<model::ServerDef> {
 }
 
 fn parse_versions(file: &SourceFile) -> Option<Vec<VersionState>> {
-    let def = expand(file)?;
+    versions_of(&expand(file)?)
+}
+
+fn versions_of(def: &model::ServerDef) -> Option<Vec<VersionState>> {
     let name = def.name()?.to_string();
     Some(
         def.versions

@@ -288,8 +288,10 @@ impl Reloader {
                     .map_err(unreadable)?;
                 h
             }
-            None => history
-                .insert(History::build(&fetched.repo, fetched.commit, "").map_err(unreadable)?),
+            None => history.insert(
+                History::build_reusing(&fetched.repo, fetched.commit, "", &checked.servers)
+                    .map_err(unreadable)?,
+            ),
         };
         let times: Times = history
             .times

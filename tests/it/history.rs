@@ -306,6 +306,18 @@ fn commits_touching_hundreds_of_files_date_each_one() {
     commit_at(repo, 1, "change, break, move and remove many");
 
     let h = build(repo);
+    // What a first sync does: reuse what validation parsed from the head commit's files.
+    let r = git2::Repository::open(repo).unwrap();
+    let tree = r.find_commit(head(repo)).unwrap().tree().unwrap();
+    let checked = mcp_gitops::validate::check(mcp_gitops::git_tree::read(&r, &tree, "").unwrap());
+    assert_eq!(
+        checked.servers.len(),
+        400 - 50 - 30,
+        "the broken and removed files are not read"
+    );
+    let reused = History::build_reusing(&r, head(repo), "", &checked.servers).unwrap();
+    assert_eq!(reused.times, h.times);
+    assert_eq!(reused.tombstones, h.tombstones);
     for i in 0..400 {
         let name = format!("com.example/s{i:03}");
         let t = times(&h, &name, "1.0.0");
