@@ -79,6 +79,7 @@ rules! {
     RepositoryUrl = "repository-url", Error, "the repository URL does not fit its source";
     RepositorySubfolder = "repository-subfolder", Error, "the repository subfolder is not a clean relative path";
     WebsiteUrl = "website-url", Error, "websiteUrl is not an absolute https URL";
+    TitleBlank = "title-blank", Error, "title is only whitespace";
     IconUrl = "icon-url", Error, "an icon src is not an https URL";
     ArgumentName = "argument-name", Error, "an argument name or value is malformed";
     PackageTransport = "package-transport", Error, "a package's transport or registry fields break the official rules";

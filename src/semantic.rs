@@ -18,6 +18,7 @@ pub fn check(doc: &Node, out: &mut Findings) {
     }
     check_repository(doc, out);
     check_website(doc, out);
+    check_title(doc, out);
     for icon in list(doc, "icons") {
         if let Some(src) = icon.get("src") {
             check_https_url(src, Rule::IconUrl, "icon src", out);
@@ -400,6 +401,21 @@ fn check_website(doc: &Node, out: &mut Findings) {
         && node.as_str() != Some("")
     {
         check_https_url(node, Rule::WebsiteUrl, "websiteUrl", out);
+    }
+}
+
+/// Mirrors `validateTitle`: an empty title passes as absent, a whitespace-only one does not
+/// (clients would show a blank name).
+fn check_title(doc: &Node, out: &mut Findings) {
+    if let Some((title, node)) = string(doc, "title")
+        && !title.is_empty()
+        && title.trim().is_empty()
+    {
+        out.push(
+            Rule::TitleBlank,
+            node.pos,
+            "title is only whitespace".to_string(),
+        );
     }
 }
 
