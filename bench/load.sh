@@ -226,17 +226,22 @@ echo
 echo "reloads under load ($layout layout): wrk ${RELOAD_WINDOW}s on $first_page, steady and then with reloads"
 steady=$(run_wrk "$mcp_port" "$first_page" "" "$RELOAD_WINDOW")
 touched=$(find "$work/repo/servers" -name '*.yaml' -print -quit)
+# Touches a server file and waits (up to $1 tenths of a second) until a new revision is served.
+reload_once() {
+  local n
+  n=$(served_reloads)
+  touch "$touched"
+  for _ in $(seq "$1"); do
+    [ "$(served_reloads)" -gt "$n" ] && break
+    sleep 0.1
+  done
+}
 before=$(served_reloads)
 run_wrk "$mcp_port" "$first_page" "" "$RELOAD_WINDOW" >"$work/reload.run" &
 wrk_pid=$!
 end=$((SECONDS + RELOAD_WINDOW - 3))
 while [ $SECONDS -lt $end ]; do
-  n=$(served_reloads)
-  touch "$touched"
-  for _ in $(seq 100); do
-    [ "$(served_reloads)" -gt "$n" ] && break
-    sleep 0.1
-  done
+  reload_once 100
   sleep 0.5
 done
 wait "$wrk_pid"
@@ -253,12 +258,7 @@ echo
 echo "memory across $RELOADS reloads (one file touched per reload):"
 samples=() durations=()
 for i in $(seq "$RELOADS"); do
-  n=$(served_reloads)
-  touch "$touched"
-  for _ in $(seq 300); do
-    [ "$(served_reloads)" -gt "$n" ] && break
-    sleep 0.1
-  done
+  reload_once 300
   samples+=("$(rss $mcp_pid)")
   durations+=("$(last_reload_ms)")
   case $i in 1 | 10 | 25 | 50 | 75 | 100 | "$RELOADS") echo "  after reload $i: RSS $(mib "${samples[-1]}")" ;; esac

@@ -8,7 +8,6 @@
 //! and parsing only the files that changed; then `advance` adds new commits one by one.
 //! A file that does not parse at some commit is skipped there: its last good state stands.
 
-use crate::diagnostic::Findings;
 use crate::load::{self, Role, SourceFile};
 use crate::model::{self, Status};
 use crate::parallel;
@@ -80,9 +79,10 @@ pub struct History {
     files: HashMap<String, FileState>,
     /// Last known (doc hash, status) of each live version.
     live: HashMap<Key, (u64, Status)>,
-    /// Blobs whose versions are known without parsing them (only during `build_reusing`).
-    parsed: HashMap<Oid, Vec<VersionState>>,
 }
+
+/// What some blobs define, known without parsing them.
+type Known = HashMap<Oid, Vec<VersionState>>;
 
 impl History {
     /// Walks the first-parent history of `head`, oldest first.
@@ -119,7 +119,7 @@ impl History {
             .iter()
             .filter_map(|def| Some((*at_head.get(&format!("{prefix}{}", def.file))?, def)))
             .collect();
-        history.parsed = parallel::chunks(&blobs, 256, |part| {
+        let known: Known = parallel::chunks(&blobs, 256, |part| {
             part.iter()
                 .filter_map(|(blob, def)| Some((*blob, versions_of(def)?)))
                 .collect::<Vec<_>>()
@@ -127,14 +127,18 @@ impl History {
         .into_iter()
         .flatten()
         .collect();
-        history.advance(repo, head)?;
-        history.parsed = HashMap::new();
+        history.walk(repo, head, &known)?;
         Ok(history)
     }
 
     /// Moves to `new_head`: only the commits since the last head are processed when it descends
     /// from it; after a force-push to another line of history, everything is walked again.
     pub fn advance(&mut self, repo: &Repository, new_head: Oid) -> Result<(), git2::Error> {
+        self.walk(repo, new_head, &Known::new())
+    }
+
+    /// `advance`, taking the versions of the blobs in `known` as they are.
+    fn walk(&mut self, repo: &Repository, new_head: Oid, known: &Known) -> Result<(), git2::Error> {
         if self.head == Some(new_head) {
             return Ok(());
         }
@@ -144,7 +148,7 @@ impl History {
                 prefix: std::mem::take(&mut self.prefix),
                 ..History::default()
             };
-            return self.advance(repo, new_head);
+            return self.walk(repo, new_head, known);
         }
         // libgit2 shows a shallow clone's oldest commit without parents.
         if !reached_old_head && repo.is_shallow() {
@@ -168,6 +172,7 @@ impl History {
                 parent_tree.as_ref(),
                 &commit.tree()?,
                 commit.time().seconds(),
+                known,
             )?;
         }
         self.head = Some(new_head);
@@ -181,6 +186,7 @@ impl History {
         old: Option<&git2::Tree>,
         new: &git2::Tree,
         time: i64,
+        known: &Known,
     ) -> Result<(), git2::Error> {
         let diff = repo.diff_tree_to_tree(old, Some(new), None)?;
         let path = |f: git2::DiffFile| f.path().map(|p| p.to_string_lossy().replace('\\', "/"));
@@ -203,7 +209,7 @@ impl History {
         let blobs: Vec<NewBlob> = changes
             .iter()
             .filter_map(|change| change.new.as_ref())
-            .map(|(path, blob)| match self.parsed.get(blob) {
+            .map(|(path, blob)| match known.get(blob) {
                 Some(known) => NewBlob::Known(known),
                 None => NewBlob::Read(read_blob(repo, path, *blob)),
             })
@@ -347,20 +353,8 @@ fn read_blob(repo: &Repository, path: &str, blob: Oid) -> Option<SourceFile> {
     })
 }
 
-fn expand(file: &SourceFile) -> Option<model::ServerDef> {
-    let root = load::parse(file).ok()?;
-    let mut scratch = Vec::new();
-    model::expand(
-        &root,
-        &mut Findings {
-            file: &file.path,
-            list: &mut scratch,
-        },
-    )
-}
-
 fn parse_versions(file: &SourceFile) -> Option<Vec<VersionState>> {
-    versions_of(&expand(file)?)
+    versions_of(&model::from_file(file)?)
 }
 
 fn versions_of(def: &model::ServerDef) -> Option<Vec<VersionState>> {
@@ -381,7 +375,7 @@ fn versions_of(def: &model::ServerDef) -> Option<Vec<VersionState>> {
 }
 
 fn last_doc(repo: &Repository, blob: Oid, path: &str, key: &Key) -> Option<serde_json::Value> {
-    let def = expand(&read_blob(repo, path, blob)?)?;
+    let def = model::from_file(&read_blob(repo, path, blob)?)?;
     def.versions
         .iter()
         .find(|v| v.version() == Some(key.1.as_str()))

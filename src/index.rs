@@ -534,27 +534,25 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::Findings;
-    use crate::load::{self, SourceFile};
+    use crate::load::SourceFile;
     use crate::node::{Entry as MapEntry, Pos};
     use crate::synth::{Rng, server_yaml};
+
+    /// Server `i` of a synthetic registry, with 1 to 4 versions.
+    fn synthetic_server(rng: &mut Rng, i: usize) -> ServerDef {
+        let (path, yaml) = server_yaml(rng, i, 1 + i % 4);
+        crate::model::from_file(&SourceFile {
+            path,
+            bytes: yaml.into_bytes(),
+        })
+        .unwrap()
+    }
 
     #[test]
     fn written_json_is_what_serde_json_writes() {
         let mut rng = Rng(3);
         for i in 0..200 {
-            let (path, yaml) = server_yaml(&mut rng, i, 1 + i % 4);
-            let root = load::parse(&SourceFile {
-                path: path.clone(),
-                bytes: yaml.into_bytes(),
-            })
-            .unwrap();
-            let mut found = Vec::new();
-            let mut out = Findings {
-                file: &path,
-                list: &mut found,
-            };
-            let def = crate::model::expand(&root, &mut out).unwrap();
+            let def = synthetic_server(&mut rng, i);
             for v in &def.versions {
                 let mut written = Vec::new();
                 write_node(&mut written, &v.doc);
@@ -595,22 +593,7 @@ mod tests {
     #[test]
     fn pages_match_a_plain_filter() {
         let mut rng = Rng(5);
-        let defs: Vec<ServerDef> = (0..60)
-            .map(|i| {
-                let (path, yaml) = server_yaml(&mut rng, i, 1 + i % 4);
-                let root = load::parse(&SourceFile {
-                    path: path.clone(),
-                    bytes: yaml.into_bytes(),
-                })
-                .unwrap();
-                let mut found = Vec::new();
-                let mut out = Findings {
-                    file: &path,
-                    list: &mut found,
-                };
-                crate::model::expand(&root, &mut out).unwrap()
-            })
-            .collect();
+        let defs: Vec<ServerDef> = (0..60).map(|i| synthetic_server(&mut rng, i)).collect();
         let index = Index::build(&Input {
             servers: &defs,
             commit: None,

@@ -4,6 +4,7 @@
 //! (`status`, `statusMessage`, `latest`) are taken out, so `doc` is exactly the server.json.
 
 use crate::diagnostic::{Findings, Rule};
+use crate::load::{self, SourceFile};
 use crate::node::{Entry, Node, Pos, Value};
 
 /// The server.json schema a document follows when it names none.
@@ -82,6 +83,20 @@ impl VersionDef {
 /// Keys that belong to the registry, not to server.json.
 const SERVER_KEYS: [&str; 2] = ["latest", "versions"];
 const VERSION_KEYS: [&str; 2] = ["status", "statusMessage"];
+
+/// What a server file defines, when it parses and has the form of one; its findings are
+/// dropped (reporting them is validation's work; history and tests only need the servers).
+pub fn from_file(file: &SourceFile) -> Option<ServerDef> {
+    let root = load::parse(file).ok()?;
+    let mut dropped = Vec::new();
+    expand(
+        &root,
+        &mut Findings {
+            file: &file.path,
+            list: &mut dropped,
+        },
+    )
+}
 
 /// Expands a parsed server file; problems with its form go to `out`.
 pub fn expand(root: &Node, out: &mut Findings) -> Option<ServerDef> {

@@ -551,13 +551,7 @@ fn arguments_table(out: &mut String, caption: &str, list: &Json) {
                 esc(a["valueHint"].as_str().unwrap_or("value"))
             )
         };
-        let _ = write!(out, "<tr><th scope=\"row\">{what}</th><td>");
-        value_cell(out, a);
-        out.push_str("</td><td>");
-        description_cell(out, a);
-        out.push_str("</td><td>");
-        flags(out, a);
-        out.push_str("</td></tr>");
+        input_row(out, &what, a);
     }
     table_end(out);
 }
@@ -568,17 +562,8 @@ fn key_values_table(out: &mut String, caption: &str, list: &Json) {
     };
     table_start(out, caption, &["Name", "Value", "Description", "Flags"]);
     for kv in list {
-        let _ = write!(
-            out,
-            "<tr><th scope=\"row\"><code>{}</code></th><td>",
-            esc(kv["name"].as_str().unwrap_or(""))
-        );
-        value_cell(out, kv);
-        out.push_str("</td><td>");
-        description_cell(out, kv);
-        out.push_str("</td><td>");
-        flags(out, kv);
-        out.push_str("</td></tr>");
+        let name = format!("<code>{}</code>", esc(kv["name"].as_str().unwrap_or("")));
+        input_row(out, &name, kv);
     }
     table_end(out);
 }
@@ -589,19 +574,21 @@ fn variables_table(out: &mut String, caption: &str, vars: &Json) {
     };
     table_start(out, caption, &["Variable", "Value", "Description", "Flags"]);
     for (name, spec) in vars {
-        let _ = write!(
-            out,
-            "<tr><th scope=\"row\"><code>{{{}}}</code></th><td>",
-            esc(name)
-        );
-        value_cell(out, spec);
-        out.push_str("</td><td>");
-        description_cell(out, spec);
-        out.push_str("</td><td>");
-        flags(out, spec);
-        out.push_str("</td></tr>");
+        input_row(out, &format!("<code>{{{}}}</code>", esc(name)), spec);
     }
     table_end(out);
+}
+
+/// One row of an input table: `header` (HTML, escaped already), then the input's value,
+/// description and flags.
+fn input_row(out: &mut String, header: &str, input: &Json) {
+    let _ = write!(out, "<tr><th scope=\"row\">{header}</th><td>");
+    value_cell(out, input);
+    out.push_str("</td><td>");
+    description_cell(out, input);
+    out.push_str("</td><td>");
+    flags(out, input);
+    out.push_str("</td></tr>");
 }
 
 /// The fixed value, else the default, placeholder and choices.

@@ -386,17 +386,7 @@ fn keep(name: &str, bytes: &[u8]) {
 }
 
 async fn serve_dir(dir: PathBuf) -> Service {
-    let service = Service::start_with(Options {
-        source: Source::Directory(dir),
-        api: ApiConfig {
-            cache_max_age: 5,
-            read_token: None,
-        },
-        debounce: Duration::from_millis(50),
-        poll_interval: Duration::from_secs(3600),
-        webhook_secret_file: None,
-    })
-    .await;
+    let service = Service::start(dir).await;
     wait_ready(&service).await;
     service
 }

@@ -33,7 +33,8 @@ pub(crate) struct Service {
 }
 
 impl Service {
-    async fn start(dir: PathBuf) -> Service {
+    /// The real service on a directory, on 127.0.0.1 port 0.
+    pub(crate) async fn start(dir: PathBuf) -> Service {
         Service::start_with(Options {
             source: Source::Directory(dir),
             api: ApiConfig {
