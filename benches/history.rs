@@ -5,7 +5,7 @@
 //! cargo bench --bench history
 
 use git2::{Oid, Repository};
-use mcp_gitops::history::History;
+use mcp_gitops::git::history::History;
 use mcp_gitops::synth::{Rng, add_version, write_git_registry};
 use std::path::Path;
 use std::time::{Duration, Instant};

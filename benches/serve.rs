@@ -11,12 +11,14 @@
 //!
 //! cargo bench --bench serve          (SERVERS=2000 for a quick run)
 
-use mcp_gitops::fetch::{Credentials, GitConfig, GitSource, Timeouts};
-use mcp_gitops::index::{EntryTimes, Index, Input, Times};
-use mcp_gitops::reload::{Reloader, Source};
+use mcp_gitops::check::model::VersionTimes;
+use mcp_gitops::check::{load, validate};
+use mcp_gitops::git::fetch::{Credentials, GitConfig, GitSource, Timeouts};
+use mcp_gitops::store::index::{Index, Input, Times};
+use mcp_gitops::store::reload::Reloader;
+use mcp_gitops::store::source::Source;
 use mcp_gitops::store::{Outcome, Store};
 use mcp_gitops::synth::{Rng, add_version, write_git_registry, write_registry};
-use mcp_gitops::{load, validate};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use time::OffsetDateTime;
@@ -89,7 +91,7 @@ fn main() {
                     s.name().unwrap().to_string(),
                     v.version().unwrap().to_string(),
                 ),
-                EntryTimes::all(at),
+                VersionTimes::all(at),
             );
         }
     }
@@ -102,7 +104,7 @@ fn main() {
                     commit: None,
                     times: &times,
                     fallback_time: at,
-                    tombstones: &[],
+                    tombstones: &Default::default(),
                 })
             });
             assert_eq!(index.entries().len(), servers * VERSIONS);

@@ -27,7 +27,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
         .and_then(|runtime| {
             runtime
                 .block_on(mcp_gitops::server::run(args))
-                .map_err(|e| mcp_gitops::reload::error_chain(&e))
+                .map_err(|e| mcp_gitops::error_chain::error_chain(&e))
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,12 +2,13 @@
 //! it until a shutdown signal. `serve` takes a bound listener and a shutdown future, so tests
 //! run the real thing on port 0 and stop it cleanly.
 
-use crate::api::{self, ApiConfig, AppState};
 use crate::cli::ServeArgs;
-use crate::fetch::{self, Credentials, FetchError, GitConfig, GitSource, Timeouts};
-use crate::reload::{self, Reloader, Source};
+use crate::git::fetch::{self, Credentials, FetchError, GitConfig, GitSource, Timeouts};
+use crate::http::{self, ApiConfig, AppState};
 use crate::store::Store;
-use crate::sync;
+use crate::store::follow;
+use crate::store::reload::Reloader;
+use crate::store::source::Source;
 use axum::serve::ListenerExt;
 use std::future::Future;
 use std::path::PathBuf;
@@ -75,7 +76,7 @@ pub async fn serve(
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    let server = axum::serve(listener, api::router(state)).with_graceful_shutdown(signal);
+    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(signal);
     tokio::select! {
         result = server => result,
         () = async {
@@ -106,16 +107,17 @@ pub async fn start(
     // Watch first, then load: a change made in between is not missed.
     let (watch, poll) = match &options.source {
         Source::Directory(dir) => {
-            let watch = sync::watch_directory(dir.clone(), Arc::clone(&reloader), options.debounce)
-                .map_err(|source| ServeError::Watch {
-                    path: dir.clone(),
-                    source,
-                })?;
+            let watch =
+                follow::watch_directory(dir.clone(), Arc::clone(&reloader), options.debounce)
+                    .map_err(|source| ServeError::Watch {
+                        path: dir.clone(),
+                        source,
+                    })?;
             (Some(watch), None)
         }
         Source::Git(_) => (None, Some(options.poll_interval)),
     };
-    let follow = sync::follow(reloader, Arc::clone(&state.sync_now), poll);
+    let follow = follow::follow(reloader, Arc::clone(&state.sync_now), poll);
     let result = serve(listener, state, shutdown).await;
     tracing::debug!("server stopped");
     if let Some(watch) = watch {
@@ -143,7 +145,7 @@ pub async fn run(args: &ServeArgs) -> Result<(), ServeError> {
     tracing::info!(
         addr = %listener.local_addr().map_or_else(|_| args.listen.clone(), |a| a.to_string()),
         source = %info.location,
-        kind = info.kind,
+        kind = info.kind.as_str(),
         read_token = read_token.is_some(),
         "listening"
     );
@@ -153,7 +155,7 @@ pub async fn run(args: &ServeArgs) -> Result<(), ServeError> {
             cache_max_age: args.cache_max_age,
             read_token,
         },
-        debounce: sync::DEBOUNCE,
+        debounce: follow::DEBOUNCE,
         poll_interval: args.poll_interval,
         webhook_secret_file: args.webhook_secret_file.clone(),
     };
@@ -162,7 +164,7 @@ pub async fn run(args: &ServeArgs) -> Result<(), ServeError> {
 
 /// The source `--repo` names, with the git settings when it is a URL.
 fn source(args: &ServeArgs) -> Result<Source, ServeError> {
-    if !reload::is_git_url(&args.repo) {
+    if !crate::git::remote::is_git_url(&args.repo) {
         return Ok(Source::Directory(PathBuf::from(&args.repo)));
     }
     let git = GitSource::new(GitConfig {

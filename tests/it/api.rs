@@ -1,13 +1,14 @@
-//! The API of DESIGN §2, row by row, in-process (`oneshot`) against a small registry whose
+//! The API as the README describes it, rule by rule, in-process (`oneshot`) against a small registry whose
 //! times are set by hand. The helpers here build that registry for the other API tests too.
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use mcp_gitops::api::{ApiConfig, AppState, router};
-use mcp_gitops::index::{EntryTimes, Index, Input, Times};
+use mcp_gitops::check::model::VersionTimes;
+use mcp_gitops::check::{load, validate};
+use mcp_gitops::http::{ApiConfig, AppState, router};
+use mcp_gitops::store::index::{Index, Input, Times};
 use mcp_gitops::store::{Snapshot, SourceInfo, Store};
-use mcp_gitops::{load, validate};
 use serde_json::Value as Json;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -197,7 +198,7 @@ pub fn build_index(files: &[(&str, &str)], times: &[(&str, &str, &str, &str)]) -
     for (name, version, published, updated) in times {
         map.insert(
             (name.to_string(), version.to_string()),
-            EntryTimes {
+            VersionTimes {
                 published_at: at(published),
                 updated_at: at(updated),
                 status_changed_at: at(updated),
@@ -209,15 +210,12 @@ pub fn build_index(files: &[(&str, &str)], times: &[(&str, &str, &str, &str)]) -
         commit: None,
         times: &map,
         fallback_time: at("2025-01-01T00:00:00Z"),
-        tombstones: &[],
+        tombstones: &Default::default(),
     })
 }
 
 pub fn store_with(index: Index, revision: &str) -> Arc<Store> {
-    let store = Arc::new(Store::new(SourceInfo {
-        kind: "directory",
-        location: "test".into(),
-    }));
+    let store = Arc::new(Store::new(SourceInfo::directory("test")));
     store.publish(Snapshot {
         revision: revision.to_string(),
         commit: None,
@@ -1143,10 +1141,7 @@ async fn read_token_guards_the_api_only() {
 
 #[tokio::test]
 async fn not_ready_until_a_good_index() {
-    let store = Arc::new(Store::new(SourceInfo {
-        kind: "directory",
-        location: "test".into(),
-    }));
+    let store = Arc::new(Store::new(SourceInfo::directory("test")));
     let app = router(AppState::new(Arc::clone(&store), ApiConfig::default()));
     assert_eq!(get(&app, "/healthz").await.status, StatusCode::OK);
     assert_eq!(

@@ -1,8 +1,8 @@
 //! `lint --base` against real git repositories: published versions are immutable.
 
 use crate::common::{git, lint, write_files};
+use mcp_gitops::check::diagnostic::Rule;
 use mcp_gitops::cli::{Format, LintArgs};
-use mcp_gitops::diagnostic::Rule;
 
 const PUBLISHED: &str = "name: com.example/search
 description: Search the intranet

@@ -12,10 +12,10 @@
 use crate::directory_mode::Service;
 use crate::web::{EXAMPLE_REPO, assert_vscode_config, names_in};
 use base64::Engine as _;
-use mcp_gitops::api::ApiConfig;
-use mcp_gitops::fetch::{Credentials, GitConfig, GitSource};
-use mcp_gitops::reload::Source;
+use mcp_gitops::git::fetch::{Credentials, GitConfig, GitSource};
+use mcp_gitops::http::ApiConfig;
 use mcp_gitops::server::Options;
+use mcp_gitops::store::source::Source;
 use serde_json::{Value as Json, json};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -780,7 +780,7 @@ async fn a_rejected_commit_shows_the_banner() {
     service.stop().await;
 }
 
-/// DESIGN's budget: with 5,000 servers the page is interactive in under a second. Measured in
+/// The page's budget (docs/web.md): with 5,000 servers the page is interactive in under a second. Measured in
 /// Chromium with the Performance API, cold (a fresh profile, nothing cached):
 ///
 ///   cargo test --release --test it browser::interactive_with_5000_servers -- --ignored --nocapture

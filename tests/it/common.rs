@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 /// libgit2's socket timeouts are process-wide and set by the first git source made: every
 /// in-process git source in this test binary must ask for these, or the tests that time a
 /// silent server would wait for whichever values came first.
-pub const GIT_TIMEOUTS: mcp_gitops::fetch::Timeouts = mcp_gitops::fetch::Timeouts {
+pub const GIT_TIMEOUTS: mcp_gitops::git::fetch::Timeouts = mcp_gitops::git::fetch::Timeouts {
     connect: std::time::Duration::from_secs(5),
     io: std::time::Duration::from_secs(5),
     transfer: std::time::Duration::from_secs(60),
@@ -80,7 +80,7 @@ fn git_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
 }
 
 /// Lints a directory in-process, with an optional base revision.
-pub fn lint(path: &Path, base: Option<&str>) -> mcp_gitops::validate::Checked {
+pub fn lint(path: &Path, base: Option<&str>) -> mcp_gitops::check::validate::Checked {
     let args = mcp_gitops::cli::LintArgs {
         path: path.to_path_buf(),
         format: mcp_gitops::cli::Format::Human,

@@ -477,9 +477,9 @@ async fn runs_as_the_container_does() {
             .body(body)
             .send()
     };
-    let forged = mcp_gitops::webhook::github_signature(b"not-the-secret", body.as_bytes());
+    let forged = mcp_gitops::http::webhook::github_signature(b"not-the-secret", body.as_bytes());
     assert_eq!(post(forged).await.unwrap().status(), 401);
-    let signed = mcp_gitops::webhook::github_signature(secret.as_bytes(), body.as_bytes());
+    let signed = mcp_gitops::http::webhook::github_signature(secret.as_bytes(), body.as_bytes());
     let r = post(signed).await.unwrap();
     assert_eq!(r.status(), 202, "{}", a.log());
     for (replica, within) in [(&a, 15), (&b, 20)] {

@@ -6,8 +6,8 @@
 
 use crate::common::{lint, spec_dir, write_files};
 use crate::seed::seed_repo;
-use mcp_gitops::diagnostic::Rule;
-use mcp_gitops::validate::Checked;
+use mcp_gitops::check::diagnostic::Rule;
+use mcp_gitops::check::validate::Checked;
 use std::path::{Path, PathBuf};
 
 /// The rules that stand for a schema violation. (`schema-version-unknown` is stricter than the

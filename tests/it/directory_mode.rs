@@ -3,9 +3,9 @@
 //! error in /status; fix it and see it served. Also a git-sync style symlink swap.
 
 use crate::serve_socket::fetch;
-use mcp_gitops::api::ApiConfig;
-use mcp_gitops::reload::Source;
+use mcp_gitops::http::ApiConfig;
 use mcp_gitops::server::{Options, start};
+use mcp_gitops::store::source::Source;
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

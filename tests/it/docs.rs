@@ -1,6 +1,6 @@
 //! The README is the user's manual: its rule table must list every rule with its severity.
 
-use mcp_gitops::diagnostic::Rule;
+use mcp_gitops::check::diagnostic::Rule;
 
 #[test]
 fn readme_lists_every_rule_with_its_severity() {

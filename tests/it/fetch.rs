@@ -3,7 +3,7 @@
 //! sshd with throwaway keys. Every wait is bounded in count and time.
 
 use crate::common::{git, write_files};
-use mcp_gitops::fetch::{Credentials, FetchError, Fetched, GitConfig, GitSource};
+use mcp_gitops::git::fetch::{Credentials, FetchError, Fetched, GitConfig, GitSource};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -115,7 +115,7 @@ fn chain(e: &FetchError) -> String {
 
 fn served_files(f: &Fetched) -> Vec<(String, String)> {
     let tree = f.repo.find_commit(f.commit).unwrap().tree().unwrap();
-    mcp_gitops::git_tree::read(&f.repo, &tree, "")
+    mcp_gitops::git::tree::read(&f.repo, &tree, "")
         .unwrap()
         .files
         .into_iter()
@@ -153,7 +153,7 @@ fn follows_new_commits_and_force_pushes_backwards_and_to_unrelated_history() {
     let f = src.fetch().unwrap();
     assert_eq!(f.commit, c);
     assert_eq!(served_files(&f), [(WEATHER.to_string(), weather("2.0.0"))]);
-    let mut history = mcp_gitops::history::History::build(&f.repo, b, "").unwrap();
+    let mut history = mcp_gitops::git::history::History::build(&f.repo, b, "").unwrap();
     history.advance(&f.repo, f.commit).unwrap();
     assert_eq!(history.head, Some(c));
 }

@@ -3,10 +3,10 @@
 //! `file://`. Webhooks are sent to the real socket.
 
 use crate::directory_mode::Service;
-use mcp_gitops::api::ApiConfig;
-use mcp_gitops::fetch::{Credentials, GitConfig, GitSource};
-use mcp_gitops::reload::Source;
+use mcp_gitops::git::fetch::{Credentials, GitConfig, GitSource};
+use mcp_gitops::http::ApiConfig;
 use mcp_gitops::server::Options;
+use mcp_gitops::store::source::Source;
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -359,7 +359,7 @@ async fn a_signed_webhook_syncs_at_once_and_a_bad_one_changes_nothing() {
         request.send()
     };
 
-    let wrong = mcp_gitops::webhook::github_signature(b"not the secret", &body);
+    let wrong = mcp_gitops::http::webhook::github_signature(b"not the secret", &body);
     let r = post(vec![
         ("X-Hub-Signature-256", wrong),
         ("X-GitHub-Event", "push".into()),
@@ -379,7 +379,7 @@ async fn a_signed_webhook_syncs_at_once_and_a_bad_one_changes_nothing() {
         "a refused webhook triggers nothing"
     );
 
-    let right = mcp_gitops::webhook::github_signature(b"s3cret", &body);
+    let right = mcp_gitops::http::webhook::github_signature(b"s3cret", &body);
     let r = post(vec![
         ("X-Hub-Signature-256", right),
         ("X-GitHub-Event", "push".into()),

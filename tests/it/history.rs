@@ -2,8 +2,10 @@
 //! statusChangedAt, tombstones, broken commits, incremental updates, force-pushes, shallow clones.
 
 use crate::common::{git, git_dated, write_files};
-use mcp_gitops::history::{History, VersionTimes};
+use mcp_gitops::check::model::{VersionTimes, from_unix};
+use mcp_gitops::git::history::History;
 use std::path::Path;
+use time::OffsetDateTime;
 
 const T0: i64 = 1_700_000_000;
 
@@ -11,7 +13,7 @@ const T0: i64 = 1_700_000_000;
 fn commit_at(repo: &Path, step: i64, message: &str) -> git2::Oid {
     git_dated(
         repo,
-        at(step),
+        T0 + step * 3600,
         &["commit", "-qam", message, "--allow-empty"],
     );
     head(repo)
@@ -36,8 +38,8 @@ fn head(repo: &Path) -> git2::Oid {
         .id()
 }
 
-fn at(step: i64) -> i64 {
-    T0 + step * 3600
+fn at(step: i64) -> OffsetDateTime {
+    from_unix(T0 + step * 3600)
 }
 
 fn times(h: &History, name: &str, version: &str) -> VersionTimes {
@@ -309,7 +311,8 @@ fn commits_touching_hundreds_of_files_date_each_one() {
     // What a first sync does: reuse what validation parsed from the head commit's files.
     let r = git2::Repository::open(repo).unwrap();
     let tree = r.find_commit(head(repo)).unwrap().tree().unwrap();
-    let checked = mcp_gitops::validate::check(mcp_gitops::git_tree::read(&r, &tree, "").unwrap());
+    let checked =
+        mcp_gitops::check::validate::check(mcp_gitops::git::tree::read(&r, &tree, "").unwrap());
     assert_eq!(
         checked.servers.len(),
         400 - 50 - 30,

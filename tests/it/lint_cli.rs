@@ -2,7 +2,7 @@
 //! checking exit codes and the shape of each output format.
 
 use crate::common::write_files;
-use mcp_gitops::diagnostic::Rule;
+use mcp_gitops::check::diagnostic::Rule;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;

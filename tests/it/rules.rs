@@ -5,8 +5,8 @@
 //! A few fixtures are built at test time instead (see `generated`).
 
 use crate::common::{copy_dir, git, lint, write_files};
-use mcp_gitops::diagnostic::Rule;
-use mcp_gitops::validate::Checked;
+use mcp_gitops::check::diagnostic::Rule;
+use mcp_gitops::check::validate::Checked;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! (That they agree with the official schema is `crosscheck`'s job.)
 
 use crate::common::{lint, write_files};
-use mcp_gitops::diagnostic::Rule;
+use mcp_gitops::check::diagnostic::Rule;
 
 const SCHEMA_RULES: &[Rule] = &[
     Rule::SchemaType,

@@ -8,7 +8,7 @@
 //! counted here. The current seed is held to every rule.
 
 use crate::common::{lint, spec_dir};
-use mcp_gitops::diagnostic::Rule;
+use mcp_gitops::check::diagnostic::Rule;
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -55,7 +55,7 @@ fn assert_lints_to(
     seed: &Path,
     ignored: &[Rule],
     expected: &BTreeSet<String>,
-) -> mcp_gitops::validate::Checked {
+) -> mcp_gitops::check::validate::Checked {
     let repo = seed_repo(seed);
     let checked = lint(repo.path(), None);
     let counted = || {

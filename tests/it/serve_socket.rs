@@ -2,9 +2,9 @@
 //! reads. Servers listen on 127.0.0.1:0; every loop is bounded in count and time.
 
 use crate::api::{REVISION, build_index, store_with};
-use mcp_gitops::api::{ApiConfig, AppState};
-use mcp_gitops::index::Index;
+use mcp_gitops::http::{ApiConfig, AppState};
 use mcp_gitops::server::serve;
+use mcp_gitops::store::index::Index;
 use mcp_gitops::store::{Snapshot, Store};
 use serde_json::Value as Json;
 use std::collections::{HashMap, HashSet};
@@ -273,10 +273,7 @@ async fn swaps_under_continuous_reads_never_mix_revisions() {
         }));
     }
     let expected = Arc::new(expected);
-    let store = Arc::new(Store::new(mcp_gitops::store::SourceInfo {
-        kind: "directory",
-        location: "test".into(),
-    }));
+    let store = Arc::new(Store::new(mcp_gitops::store::SourceInfo::directory("test")));
     store.publish(Arc::clone(&snapshots[0]));
     let server = Running::start(AppState::new(Arc::clone(&store), ApiConfig::default())).await;
 

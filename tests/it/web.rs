@@ -6,11 +6,11 @@
 use crate::api::{FIXTURE, FIXTURE_TIMES, REVISION, Reply, build_index, get, send, store_with};
 use axum::Router;
 use axum::http::{Method, StatusCode};
-use mcp_gitops::api::{ApiConfig, AppState, router};
-use mcp_gitops::diagnostic::{Diagnostic, Rule};
-use mcp_gitops::index::{Index, Input, Times};
+use mcp_gitops::check::diagnostic::{Diagnostic, Rule};
+use mcp_gitops::check::{load, validate};
+use mcp_gitops::http::{ApiConfig, AppState, router};
+use mcp_gitops::store::index::{Index, Input, Times};
 use mcp_gitops::store::{Attempt, Outcome, Snapshot, SourceInfo, Store};
-use mcp_gitops::{load, validate};
 use percent_encoding::percent_decode_str;
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
@@ -29,7 +29,7 @@ pub fn index_of(dir: &Path, commit: Option<&str>) -> Index {
         commit,
         times: &Times::new(),
         fallback_time: crate::api::at("2025-06-01T12:00:00Z"),
-        tombstones: &[],
+        tombstones: &Default::default(),
     })
 }
 
@@ -568,7 +568,7 @@ fn rejected_attempt(store: &Store) {
         errors: vec![Diagnostic::new(
             Rule::SchemaRequired,
             "servers/com.northwind/orders.yaml",
-            mcp_gitops::node::Pos { line: 3, col: 1 },
+            mcp_gitops::check::node::Pos { line: 3, col: 1 },
             "`description` is required <b>",
         )],
         warnings: 0,
@@ -597,10 +597,7 @@ async fn a_rejected_commit_shows_a_banner() {
 
 #[tokio::test]
 async fn not_ready_says_so() {
-    let store = Arc::new(Store::new(SourceInfo {
-        kind: "directory",
-        location: "test".into(),
-    }));
+    let store = Arc::new(Store::new(SourceInfo::directory("test")));
     rejected_attempt(&store);
     let app = router(AppState::new(store, open()));
     let r = get(&app, "/").await;
@@ -617,10 +614,9 @@ async fn not_ready_says_so() {
 #[tokio::test]
 async fn the_file_links_to_its_repository_host() {
     let commit = "0f0e0d0c0b0a09080706050403020100ffeeddcc";
-    let store = Arc::new(Store::new(SourceInfo {
-        kind: "git",
-        location: "https://***@github.com/northwind-labs/mcp-registry.git".into(),
-    }));
+    let store = Arc::new(Store::new(SourceInfo::git(
+        "https://***@github.com/northwind-labs/mcp-registry.git",
+    )));
     store.publish(Snapshot {
         revision: commit.into(),
         commit: Some(commit.into()),

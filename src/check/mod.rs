@@ -1,0 +1,13 @@
+//! What a registry repository says and what is wrong with it: files → YAML tree with positions
+//! (`load`, `node`) → server versions (`model`) → findings (`schema`, `semantic`,
+//! `registry_rules`, `config`), all in one pass (`validate`). Pure: no git, no async, no HTTP.
+
+pub mod config;
+pub mod diagnostic;
+pub mod load;
+pub mod model;
+pub mod node;
+pub mod registry_rules;
+pub mod schema;
+pub mod semantic;
+pub mod validate;

@@ -1,0 +1,226 @@
+//! The registry API at `/v0.1` and `/v0` (the README's API section has every rule). Handlers
+//! take one snapshot per request and assemble bodies from the index's pre-serialized entries;
+//! a response, once made, is kept for the revision (`cache`).
+
+mod cache;
+mod path;
+
+use crate::check::model::Status;
+use crate::http::auth::require_token;
+use crate::http::error::HttpError;
+use crate::http::middleware::RouteLabel;
+use crate::http::paths::API_PREFIXES;
+use crate::http::state::AppState;
+use crate::store::Snapshot;
+use crate::store::index::ServerEntry;
+use crate::store::query::{self, ListQuery};
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{StatusCode, Uri};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use cache::{ResponseCache, respond};
+use path::ServerPath;
+use std::sync::Arc;
+
+/// How long a browser may cache a preflight answer, in seconds.
+const PREFLIGHT_MAX_AGE: &str = "86400";
+
+/// The API face's state: the shared state, its response cache, and the caching headers its
+/// configuration fixes. One `Arc`, cloned per request.
+#[derive(Clone)]
+struct ApiState(Arc<ApiShared>);
+
+struct ApiShared {
+    app: AppState,
+    responses: ResponseCache,
+    /// `Cache-Control` and `Vary` of API responses.
+    cache_control: HeaderValue,
+    vary: HeaderValue,
+}
+
+impl std::ops::Deref for ApiState {
+    type Target = ApiShared;
+
+    fn deref(&self) -> &ApiShared {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// The snapshot this request is answered from, start to end.
+    fn snapshot(&self) -> Result<Arc<Snapshot>, HttpError> {
+        self.store.current().ok_or(HttpError::NotReady)
+    }
+}
+
+/// The API's routes under each prefix, guarded by the read token when one is configured.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let private = state.is_private();
+    let cache_control = crate::http::headers::header_value(&format!(
+        "{}, max-age={}",
+        if private { "private" } else { "public" },
+        state.config.cache_max_age
+    ));
+    let vary = HeaderValue::from_static(if private {
+        "Accept-Encoding, Authorization"
+    } else {
+        "Accept-Encoding"
+    });
+    let api_state = ApiState(Arc::new(ApiShared {
+        app: state.clone(),
+        responses: ResponseCache::default(),
+        cache_control,
+        vary,
+    }));
+    let mut api = Router::new();
+    for prefix in API_PREFIXES {
+        api = api
+            .route(
+                &format!("{prefix}/servers"),
+                get(list_servers).options(preflight),
+            )
+            .route(
+                &format!("{prefix}/servers/{{*rest}}"),
+                get(server_path).options(preflight),
+            );
+    }
+    // Without a read token the check has nothing to do: leave the layer out of the hot path.
+    if private {
+        api = api.route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    }
+    api.with_state(api_state)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+async fn list_servers(State(state): State<ApiState>, req: Request) -> Result<Response, HttpError> {
+    let snap = state.app.snapshot()?;
+    let cached = match state.responses.get(&snap, req.uri()) {
+        Some(hit) => hit,
+        None => {
+            let q = ListQuery::parse(req.uri().query())?;
+            let (page, more) = q.page(&snap.index);
+            let next = more
+                .then(|| page.last().map(|e| q.cursor_after(e)))
+                .flatten();
+            let body = list_body(&page, next.as_deref());
+            state.remember(&snap, req.uri(), body, LIST_ROUTE)
+        }
+    };
+    Ok(respond(&state, &cached, req.headers()))
+}
+
+/// `/servers/{serverName}/versions` and `/servers/{serverName}/versions/{version}`.
+async fn server_path(State(state): State<ApiState>, req: Request) -> Response {
+    let uri = req.uri();
+    let v0 = usize::from(!uri.path().starts_with("/v0.1/"));
+    // A response already made for this revision is sent before the path is even decoded.
+    if let Ok(snap) = state.app.snapshot()
+        && let Some(hit) = state.responses.get(&snap, uri)
+    {
+        let mut response = respond(&state, &hit, req.headers());
+        response.extensions_mut().insert(RouteLabel(hit.label[v0]));
+        return response;
+    }
+    let (label, result) = match ServerPath::parse(uri.path()) {
+        Ok(path) => {
+            let label = if path.version.is_some() {
+                VERSION_ROUTE
+            } else {
+                VERSIONS_ROUTE
+            };
+            (label, one_server(&state, uri, req.headers(), path, label))
+        }
+        Err(e) => (UNKNOWN_ROUTE, Err(e)),
+    };
+    let mut response = result.into_response();
+    response.extensions_mut().insert(RouteLabel(label[v0]));
+    response
+}
+
+/// Metric labels of the server routes, under `/v0.1` and `/v0`.
+const VERSION_ROUTE: [&str; 2] = [
+    "/v0.1/servers/{serverName}/versions/{version}",
+    "/v0/servers/{serverName}/versions/{version}",
+];
+const VERSIONS_ROUTE: [&str; 2] = [
+    "/v0.1/servers/{serverName}/versions",
+    "/v0/servers/{serverName}/versions",
+];
+const UNKNOWN_ROUTE: [&str; 2] = ["/v0.1/servers/{unknown}", "/v0/servers/{unknown}"];
+const LIST_ROUTE: [&str; 2] = ["/v0.1/servers", "/v0/servers"];
+
+fn one_server(
+    state: &ApiState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    path: ServerPath,
+    label: [&'static str; 2],
+) -> Result<Response, HttpError> {
+    let snap = state.app.snapshot()?;
+    let include_deleted = query::include_deleted(uri.query())?;
+    let visible = |e: &&ServerEntry| include_deleted || e.status != Status::Deleted;
+    let versions = snap
+        .index
+        .server(&path.name)
+        .ok_or_else(|| HttpError::NotFound("Server not found".into()))?;
+    let body = match &path.version {
+        None => {
+            let mut list: Vec<(usize, &ServerEntry)> =
+                versions.iter().filter(visible).enumerate().collect();
+            if list.is_empty() {
+                return Err(HttpError::NotFound("Server not found".into()));
+            }
+            // Newest publishedAt first; among equal times, the higher version first.
+            list.sort_by(|(i, a), (j, b)| (b.published_at, j).cmp(&(a.published_at, i)));
+            let list: Vec<&ServerEntry> = list.into_iter().map(|(_, e)| e).collect();
+            list_body(&list, None)
+        }
+        Some(v) => {
+            let entry = snap
+                .index
+                .version(&path.name, v)
+                .filter(visible)
+                .ok_or_else(|| HttpError::NotFound("Server version not found".into()))?;
+            // A copy, so that what the cache keeps never holds on to the index's buffers.
+            entry.json.to_vec()
+        }
+    };
+    let cached = state.remember(&snap, uri, body, label);
+    Ok(respond(state, &cached, headers))
+}
+
+async fn preflight() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static(PREFLIGHT_MAX_AGE),
+    );
+    r
+}
+
+/// `{"servers":[…],"metadata":{"nextCursor"?,"count"}}` from pre-serialized entries.
+fn list_body(entries: &[&ServerEntry], next_cursor: Option<&str>) -> Vec<u8> {
+    let size: usize = entries.iter().map(|e| e.json.len() + 1).sum();
+    let mut out = Vec::with_capacity(size + 96);
+    out.extend_from_slice(b"{\"servers\":[");
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&e.json);
+    }
+    out.extend_from_slice(b"],\"metadata\":{");
+    if let Some(c) = next_cursor {
+        // base64url: nothing to escape.
+        out.extend_from_slice(b"\"nextCursor\":\"");
+        out.extend_from_slice(c.as_bytes());
+        out.extend_from_slice(b"\",");
+    }
+    out.extend_from_slice(format!("\"count\":{}}}}}", entries.len()).as_bytes());
+    out
+}

@@ -1,0 +1,397 @@
+//! The only writer of the store: read the source → validate (the same code as `lint`) → build
+//! the index → swap. A revision with any error is not served: the last good index stays, and
+//! the attempt with every error is recorded for `/status`, `/metrics` and the logs.
+
+use crate::check::diagnostic::Diagnostic;
+use crate::check::load;
+use crate::check::model::{VersionTimes, from_unix};
+use crate::check::validate;
+use crate::error_chain::error_chain;
+use crate::git::fetch::{self, GitSource};
+use crate::git::history::History;
+use crate::git::tree;
+use crate::store::index::{Index, Input, Times, Tombstones};
+use crate::store::source::Source;
+use crate::store::{Attempt, Outcome, Snapshot, Store};
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+use time::OffsetDateTime;
+
+pub struct Reloader {
+    store: Arc<Store>,
+    source: Source,
+    /// One reload at a time; triggers that arrive meanwhile wait and then find the new state.
+    running: tokio::sync::Mutex<()>,
+    /// Git history, kept between syncs so each new commit is processed once. Only the running
+    /// reload touches it.
+    history: Mutex<Option<History>>,
+}
+
+impl Reloader {
+    pub fn new(store: Arc<Store>, source: Source) -> Arc<Reloader> {
+        Arc::new(Reloader {
+            store,
+            source,
+            running: tokio::sync::Mutex::new(()),
+            history: Mutex::new(None),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// Reloads off the async runtime (reading and validating are blocking, CPU-bound work), on
+    /// a thread of its own that ends with the reload: its CPU priority is lowered, so that on a
+    /// small machine requests keep their latency while a revision is being built (serving a
+    /// good revision matters more than swapping in the next one a moment sooner), and the
+    /// memory the reload used goes back to the allocator, and from there to the OS, at once
+    /// rather than when an idle pooled thread would be retired.
+    pub async fn reload(self: &Arc<Self>) -> Outcome {
+        let _one_at_a_time = self.running.lock().await;
+        let this = Arc::clone(self);
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("reload".into())
+            .spawn(move || {
+                lower_priority();
+                let outcome = this.reload_blocking();
+                give_back_memory();
+                let _ = done.send(outcome);
+            });
+        let outcome = match spawned {
+            Ok(_) => outcome
+                .await
+                .map_err(|_| "the reload thread panicked".to_string()),
+            Err(e) => Err(format!("cannot start the reload thread: {e}")),
+        };
+        match outcome {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::error!(error = %e, "the reload failed");
+                self.store.record(Attempt {
+                    at: OffsetDateTime::now_utc(),
+                    outcome: Outcome::Failed,
+                    revision: None,
+                    errors: vec![],
+                    warnings: 0,
+                    message: Some("internal error during the reload".to_string()),
+                    duration_ms: 0,
+                });
+                Outcome::Failed
+            }
+        }
+    }
+
+    /// One attempt, start to end. Blocking.
+    #[tracing::instrument(skip_all, fields(source = %self.source.info().location))]
+    pub fn reload_blocking(&self) -> Outcome {
+        let started = Instant::now();
+        let at = OffsetDateTime::now_utc();
+        let result = match &self.source {
+            Source::Directory(dir) => build_directory(dir),
+            Source::Git(git) => self.build_git(git),
+        };
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let attempt = |outcome, revision, errors, warnings, message| Attempt {
+            at,
+            outcome,
+            revision,
+            errors,
+            warnings,
+            message,
+            duration_ms,
+        };
+        let served = self.store.current();
+        let outcome = match result {
+            Ok(built) => {
+                let revision = built
+                    .commit
+                    .clone()
+                    .unwrap_or_else(|| built.index.digest().to_string());
+                if served.as_ref().is_some_and(|s| s.revision == revision) {
+                    tracing::debug!(%revision, duration_ms, "content unchanged");
+                    self.store.record(attempt(
+                        Outcome::Unchanged,
+                        Some(revision),
+                        vec![],
+                        built.warnings,
+                        None,
+                    ));
+                    return Outcome::Unchanged;
+                }
+                tracing::info!(
+                    %revision,
+                    servers = built.index.server_count(),
+                    entries = built.index.entries().len(),
+                    warnings = built.warnings,
+                    duration_ms,
+                    "serving a new revision"
+                );
+                self.store.publish(Snapshot {
+                    revision: revision.clone(),
+                    commit: built.commit,
+                    index: built.index,
+                    served_at: OffsetDateTime::now_utc(),
+                });
+                attempt(
+                    Outcome::Served,
+                    Some(revision),
+                    vec![],
+                    built.warnings,
+                    None,
+                )
+            }
+            Err(Rejected::Invalid {
+                errors,
+                warnings,
+                revision,
+            }) => {
+                let still = served
+                    .as_ref()
+                    .map_or("nothing yet", |s| s.revision.as_str());
+                tracing::warn!(
+                    errors = errors.len(),
+                    still_serving = still,
+                    duration_ms,
+                    "the new revision has errors and is not served"
+                );
+                for d in errors.iter().take(20) {
+                    tracing::warn!("{d}");
+                }
+                attempt(Outcome::Invalid, revision, errors, warnings, None)
+            }
+            Err(Rejected::Tried(revision)) => {
+                let last = self.store.last_attempt();
+                tracing::debug!(%revision, "commit already tried");
+                return last.map_or(Outcome::Unchanged, |a| a.outcome);
+            }
+            Err(Rejected::Unreadable(message)) => {
+                tracing::error!(error = %message, duration_ms, "cannot read the registry");
+                attempt(Outcome::Failed, None, vec![], 0, Some(message))
+            }
+        };
+        let kind = outcome.outcome;
+        self.store.record(outcome);
+        kind
+    }
+}
+
+impl Reloader {
+    /// Fetches, and when the commit is new: reads its tree from the object database (no
+    /// checkout), validates, advances the history and builds the index. Blocking.
+    fn build_git(&self, git: &GitSource) -> Result<Built, Rejected> {
+        let fetched = git.fetch();
+        self.store.update_git(|g| {
+            g.url = fetch::redact_url(git.url());
+            g.reference = git.reference().map(str::to_string);
+            g.last_fetch_at = Some(OffsetDateTime::now_utc());
+            match &fetched {
+                Ok(f) => {
+                    g.resolved = Some(f.resolved.clone());
+                    g.attempted_commit = Some(f.commit.to_string());
+                    g.last_fetch_error = None;
+                    g.consecutive_failures = 0;
+                    g.fetches_ok += 1;
+                }
+                Err(e) => {
+                    g.last_fetch_error = Some(error_chain(e));
+                    g.consecutive_failures += 1;
+                    g.fetches_failed += 1;
+                }
+            }
+        });
+        let fetched = match fetched {
+            Ok(fetched) => fetched,
+            // Nothing served yet (a restart) and the remote unreachable: the mirror still has
+            // the commit served before, checked again below like any other.
+            Err(e) => {
+                let cached = match self.store.current() {
+                    None => git.last_served(),
+                    Some(_) => None,
+                };
+                let Some(cached) = cached else {
+                    return Err(Rejected::Unreadable(error_chain(&e)));
+                };
+                tracing::warn!(
+                    error = %error_chain(&e),
+                    commit = %cached.commit,
+                    "cannot fetch; serving the commit served before, from the cache, until a fetch succeeds"
+                );
+                cached
+            }
+        };
+        let commit_id = fetched.commit.to_string();
+        // Most polls find the commit already served, or already tried and rejected.
+        if self
+            .store
+            .current()
+            .is_some_and(|s| s.revision == commit_id)
+            || self
+                .store
+                .last_attempt()
+                .is_some_and(|a| a.revision.as_deref() == Some(&commit_id))
+        {
+            return Err(Rejected::Tried(commit_id));
+        }
+        let unreadable =
+            |e: git2::Error| Rejected::Unreadable(format!("cannot read commit {commit_id}: {e}"));
+        let commit = fetched
+            .repo
+            .find_commit(fetched.commit)
+            .map_err(unreadable)?;
+        let tree = commit.tree().map_err(unreadable)?;
+        let checked = validate::check(tree::read(&fetched.repo, &tree, "").map_err(unreadable)?);
+        if checked.errors() > 0 {
+            return Err(Rejected::invalid(checked, Some(commit_id)));
+        }
+
+        let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
+        let history = match history.as_mut() {
+            Some(h) => {
+                h.advance(&fetched.repo, fetched.commit)
+                    .map_err(unreadable)?;
+                h
+            }
+            None => history.insert(
+                History::build_reusing(&fetched.repo, fetched.commit, "", &checked.servers)
+                    .map_err(unreadable)?,
+            ),
+        };
+        let commit_time = from_unix(fetched.time);
+        let shallow = history.shallow;
+        self.store.update_git(|g| {
+            g.shallow_history = shallow;
+            g.served_commit_time = Some(commit_time);
+        });
+        let index = Index::build(&Input {
+            servers: &checked.servers,
+            commit: Some(&commit_id),
+            times: &history.times,
+            fallback_time: commit_time,
+            tombstones: &history.tombstones,
+        });
+        if let Err(e) = git.mark_served(&fetched.repo, fetched.commit) {
+            tracing::warn!(error = %e, "cannot record the served commit in the cache");
+        }
+        Ok(Built {
+            index,
+            commit: Some(commit_id),
+            warnings: checked.warnings(),
+        })
+    }
+}
+
+/// A revision ready to serve.
+struct Built {
+    index: Index,
+    commit: Option<String>,
+    warnings: usize,
+}
+
+enum Rejected {
+    Invalid {
+        errors: Vec<Diagnostic>,
+        warnings: usize,
+        /// The commit that was tried, when there is one.
+        revision: Option<String>,
+    },
+    Unreadable(String),
+    /// The commit is the one served or the one last tried: nothing to do.
+    Tried(String),
+}
+
+impl Rejected {
+    /// The findings of a revision that has errors.
+    fn invalid(checked: validate::Checked, revision: Option<String>) -> Rejected {
+        let warnings = checked.warnings();
+        let errors = checked
+            .diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect();
+        Rejected::Invalid {
+            errors,
+            warnings,
+            revision,
+        }
+    }
+}
+
+/// Reads, validates and indexes a directory. Each file's modification time stands in for the
+/// times git history would give.
+fn build_directory(dir: &Path) -> Result<Built, Rejected> {
+    let tree = load::read_dir(dir).map_err(|e| Rejected::Unreadable(error_chain(&e)))?;
+    let now = OffsetDateTime::now_utc();
+    let modified: std::collections::HashMap<String, OffsetDateTime> = tree
+        .files
+        .iter()
+        .map(|f| {
+            let at = std::fs::metadata(dir.join(&f.path))
+                .and_then(|m| m.modified())
+                .map_or(now, OffsetDateTime::from);
+            (f.path.clone(), at)
+        })
+        .collect();
+    let checked = validate::check(tree);
+    if checked.errors() > 0 {
+        return Err(Rejected::invalid(checked, None));
+    }
+    let mut times = Times::new();
+    for server in &checked.servers {
+        let (Some(name), Some(at)) = (server.name(), modified.get(&server.file)) else {
+            continue;
+        };
+        for v in &server.versions {
+            if let Some(version) = v.version() {
+                times.insert(
+                    (name.to_string(), version.to_string()),
+                    VersionTimes::all(*at),
+                );
+            }
+        }
+    }
+    let index = Index::build(&Input {
+        servers: &checked.servers,
+        commit: None,
+        times: &times,
+        fallback_time: now,
+        tombstones: &Tombstones::new(),
+    });
+    Ok(Built {
+        index,
+        commit: None,
+        warnings: checked.warnings(),
+    })
+}
+
+/// How much nicer than the request threads a reload runs (Unix `nice`, 0–19). The threads a
+/// reload starts to parse and build on every core inherit it.
+const RELOAD_NICENESS: i32 = 10;
+
+/// Lowers this thread's CPU priority (Linux: `setpriority` on a thread id applies to that
+/// thread only). Best effort: without it a reload merely competes with requests as equals.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) =
+        rustix::process::setpriority_process(Some(rustix::thread::gettid()), RELOAD_NICENESS)
+    {
+        tracing::debug!(error = %e, "cannot lower the reload thread's priority");
+    }
+}
+
+/// Returns the memory a reload freed (the parsed trees, the replaced index) to the OS now.
+/// mimalloc, the allocator `mcp-gitops` runs with, returns freed pages after a delay, but only
+/// when some thread allocates again; an idle server would keep the garbage of its last reload
+/// resident. `mi_collect` is harmless when the process runs on another allocator.
+#[allow(unsafe_code)]
+fn give_back_memory() {
+    // SAFETY: `mi_collect` takes a flag and touches only mimalloc's own state; it is safe to
+    // call from any thread at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
