@@ -1,6 +1,7 @@
 //! The command line. Every flag's doc comment is its `--help` text.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+pub use crate::lint::args::{Format, LintArgs};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -131,38 +132,6 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line, for log collectors.
     Json,
-}
-
-#[derive(Debug, Args)]
-pub struct LintArgs {
-    /// The registry repository to check (the folder holding `servers/`).
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
-
-    /// How to print the findings.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-
-    /// Also compare with this git revision (e.g. the pull request's target branch): a changed
-    /// or removed published version, or a renamed server, is an error.
-    #[arg(long, value_name = "GIT-REV")]
-    pub base: Option<String>,
-
-    /// Fail (exit 1) on warnings too.
-    #[arg(long)]
-    pub deny_warnings: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// `file:line:col: severity[rule]: message` with the source line, and a summary.
-    Human,
-    /// GitHub Actions workflow annotations, plus a step summary when GITHUB_STEP_SUMMARY is set.
-    Github,
-    /// One JSON object: diagnostics and a summary.
-    Json,
-    /// SARIF 2.1.0, for GitHub code scanning.
-    Sarif,
 }
 
 /// The mirror's default home: the system's temporary folder.

@@ -2,6 +2,7 @@
 //! (with the source line), GitHub Actions annotations (plus a step summary), JSON or SARIF.
 //! Exit codes: 0 clean, 1 findings (errors, or warnings with `--deny-warnings`), 2 could not run.
 
+pub mod args;
 pub mod base;
 mod github;
 mod human;
@@ -13,7 +14,7 @@ pub use sarif::sarif_report;
 
 use crate::check::load;
 use crate::check::validate::{self, Checked};
-use crate::cli::{Format, LintArgs};
+use args::{Format, LintArgs};
 use std::io::Write;
 use std::path::{Component, Path};
 use std::process::ExitCode;

@@ -12,6 +12,7 @@ mod docs;
 mod fetch;
 mod git_sync;
 mod history;
+mod layout;
 mod lint_cli;
 mod metrics;
 mod openapi;
