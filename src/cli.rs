@@ -1,7 +1,7 @@
 //! The command line. Every flag's doc comment is its `--help` text.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use crate::lint::args::{Format, LintArgs};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -120,6 +120,38 @@ pub struct ServeArgs {
     /// every delivery.
     #[arg(long, env = "MCP_GITOPS_WEBHOOK_SECRET_FILE", value_name = "FILE")]
     pub webhook_secret_file: Option<PathBuf>,
+
+    /// A second address for the operators' endpoints, e.g. 0.0.0.0:9090: `/status` and
+    /// `/metrics` move there (keep it off the public network); `/healthz` and `/readyz` answer
+    /// on both.
+    #[arg(long, env = "MCP_GITOPS_OPS_LISTEN", value_name = "ADDR")]
+    pub ops_listen: Option<String>,
+
+    /// Open client connections at most; more wait in the kernel's backlog until one closes.
+    /// Lowered to stay below the open-files limit (whose soft value is raised to the hard one at
+    /// start).
+    #[arg(
+        long,
+        env = "MCP_GITOPS_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = 4096
+    )]
+    pub max_connections: usize,
+
+    /// How long a connection may take to send a complete request head, counted from when it
+    /// opens or from the end of its previous response: slow senders and idle keep-alive
+    /// connections are closed when it passes.
+    #[arg(long, env = "MCP_GITOPS_HEADER_TIMEOUT", value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub header_timeout: std::time::Duration,
+
+    /// How long a request may take from its head to its response, reading its body included;
+    /// past it the answer is 408.
+    #[arg(long, env = "MCP_GITOPS_REQUEST_TIMEOUT", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: std::time::Duration,
+
+    /// How long a request body may pause between two pieces.
+    #[arg(long, env = "MCP_GITOPS_BODY_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub body_timeout: std::time::Duration,
 
     /// How to write logs (to stderr). The level is set with RUST_LOG (default: info).
     #[arg(long, env = "MCP_GITOPS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

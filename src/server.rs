@@ -4,12 +4,13 @@
 
 use crate::cli::ServeArgs;
 use crate::git::fetch::{self, Credentials, FetchError, GitConfig, GitSource, Timeouts};
-use crate::http::{self, ApiConfig, AppState};
+use crate::http::listener::{self, ConnLimits};
+use crate::http::webhook;
+use crate::http::{self, ApiConfig, AppState, EdgeLimits, OpsPlacement};
 use crate::store::Store;
 use crate::store::follow;
 use crate::store::reload::Reloader;
 use crate::store::source::Source;
-use axum::serve::ListenerExt;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,17 +20,21 @@ use tokio::net::TcpListener;
 /// How long open connections get to finish after a shutdown signal.
 pub const GRACE: Duration = Duration::from_secs(10);
 
+/// File descriptors kept free below the limit for what is not a client connection: the git
+/// mirror and its packs, the files a reload reads, the watcher, the logs.
+const FD_HEADROOM: u64 = 256;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot use the git repository")]
     Git(#[from] FetchError),
-    #[error("cannot read the read token file {path}")]
-    TokenFile {
+    #[error("cannot read the secret file {path}")]
+    SecretFile {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the read token file {path} is empty")]
-    EmptyToken { path: PathBuf },
+    #[error("the secret file {path} is empty")]
+    EmptySecret { path: PathBuf },
     #[error("cannot listen on {addr}")]
     Bind {
         addr: String,
@@ -40,8 +45,6 @@ pub enum ServeError {
         path: PathBuf,
         source: notify::Error,
     },
-    #[error("the HTTP server failed")]
-    Serve(#[source] std::io::Error),
 }
 
 /// Everything `start` needs, once the command line is read.
@@ -55,6 +58,22 @@ pub struct Options {
     pub poll_interval: Duration,
     /// With a secret file, `POST /webhook` triggers a sync.
     pub webhook_secret_file: Option<PathBuf>,
+    /// The file `api.read_token` came from: re-read when it changes.
+    pub read_token_file: Option<PathBuf>,
+}
+
+/// The bounds of the HTTP edge: per connection and per request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub conn: ConnLimits,
+    pub edge: EdgeLimits,
+}
+
+/// Where to listen: the service, and optionally the operators' endpoints apart.
+pub struct Listeners {
+    pub main: TcpListener,
+    /// With one, `/status` and `/metrics` are served here only (the probes on both).
+    pub ops: Option<TcpListener>,
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets open requests finish (for
@@ -64,45 +83,48 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        tracing::info!("shutting down: finishing open requests");
-        let _ = stopping_tx.send(());
-    };
-    // Responses are written whole, so Nagle's algorithm could only hold back their last segment.
-    let listener = listener.tap_io(|stream| {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(signal);
-    tokio::select! {
-        result = server => result,
-        () = async {
-            if stopping_rx.await.is_ok() {
-                tokio::time::sleep(GRACE).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        } => {
-            tracing::warn!("connections still open {} s after the shutdown signal; closing them", GRACE.as_secs());
-            Ok(())
-        }
-    }
+    let conn = ConnLimits::default();
+    let stats = Arc::clone(&state.connections);
+    listener::serve(listener, http::router(state), conn, stats, shutdown).await;
+    Ok(())
 }
 
-/// Runs the whole service on `listener`: watch the source, load it, serve, until `shutdown`.
-/// The first load runs beside the server, so `/healthz` answers at once and `/readyz` once a
-/// good index is in.
+/// Runs the whole service on `listener` with the default limits: watch the source, load it,
+/// serve, until `shutdown`.
 pub async fn start(
     options: Options,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let listeners = Listeners {
+        main: listener,
+        ops: None,
+    };
+    start_with(options, listeners, Limits::default(), shutdown).await
+}
+
+/// Runs the whole service: watch the source, load it, serve, until `shutdown`. The first load
+/// runs beside the server, so `/healthz` answers at once and `/readyz` once a good index is in.
+pub async fn start_with(
+    options: Options,
+    listeners: Listeners,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    if let Some(file) = &options.webhook_secret_file {
+        // A secret that cannot be read would refuse every delivery: say so now, not then.
+        webhook::read_secret_now(file).map_err(|source| match source {
+            webhook::SecretError::Empty => ServeError::EmptySecret { path: file.clone() },
+            webhook::SecretError::Io(source) => ServeError::SecretFile {
+                path: file.clone(),
+                source,
+            },
+        })?;
+    }
     let store = Arc::new(Store::new(options.source.info()));
-    let state =
-        AppState::new(Arc::clone(&store), options.api).with_webhook(options.webhook_secret_file);
+    let state = AppState::new(Arc::clone(&store), options.api)
+        .with_webhook(options.webhook_secret_file)
+        .with_limits(limits.edge);
     let reloader = Reloader::new(store, options.source.clone());
     // Watch first, then load: a change made in between is not missed.
     let (watch, poll) = match &options.source {
@@ -118,35 +140,104 @@ pub async fn start(
         Source::Git(_) => (None, Some(options.poll_interval)),
     };
     let follow = follow::follow(reloader, Arc::clone(&state.sync_now), poll);
-    let result = serve(listener, state, shutdown).await;
+    let token_watch = match (&options.read_token_file, &state.read_token) {
+        (Some(file), Some(token)) => Some(tokio::spawn(follow_secret_file(
+            file.clone(),
+            Arc::clone(token),
+        ))),
+        _ => None,
+    };
+    let hangups = tokio::spawn(sync_on_hangup(Arc::clone(&state.sync_now)));
+
+    // One shutdown signal for every listener.
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut stop = stop.clone();
+        async move {
+            let _ = stop.wait_for(|s| *s).await;
+        }
+    };
+    let placement = if listeners.ops.is_some() {
+        OpsPlacement::Separate
+    } else {
+        OpsPlacement::Main
+    };
+    let stats = Arc::clone(&state.connections);
+    let ops = listeners.ops.map(|ops| {
+        tokio::spawn(listener::serve(
+            ops,
+            http::ops_router(state.clone()),
+            ConnLimits {
+                // Scrapers and probes only: a few connections.
+                max_connections: 64,
+                ..limits.conn
+            },
+            Arc::new(listener::ConnStats::default()),
+            stopped(),
+        ))
+    });
+    let main = listener::serve(
+        listeners.main,
+        http::service_router(state, placement),
+        limits.conn,
+        stats,
+        stopped(),
+    );
+    let signal = async move {
+        shutdown.await;
+        let _ = stopping.send(true);
+    };
+    tokio::join!(main, signal);
+    if let Some(ops) = ops {
+        let _ = ops.await;
+    }
     tracing::debug!("server stopped");
     if let Some(watch) = watch {
         watch.abort();
     }
+    hangups.abort();
     follow.abort();
-    result.map_err(ServeError::Serve)
+    if let Some(token_watch) = token_watch {
+        token_watch.abort();
+    }
+    Ok(())
 }
 
 /// `mcp-gitops serve`: reads the arguments, binds, and runs until SIGINT or SIGTERM.
 pub async fn run(args: &ServeArgs) -> Result<(), ServeError> {
+    install_panic_hook();
     let source = source(args)?;
     let read_token = args
         .read_token_file
         .as_deref()
-        .map(read_token)
+        .map(read_secret_file)
         .transpose()?;
-    let listener = TcpListener::bind(&args.listen)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: args.listen.clone(),
-            source,
-        })?;
+    let max_connections = connection_cap(args.max_connections);
+    let bind = |addr: &String| {
+        let addr = addr.clone();
+        async move {
+            TcpListener::bind(&addr)
+                .await
+                .map_err(|source| ServeError::Bind { addr, source })
+        }
+    };
+    let main = bind(&args.listen).await?;
+    let ops = match &args.ops_listen {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
     let info = source.info();
+    let shown = |l: &TcpListener, fallback: &str| {
+        l.local_addr()
+            .map_or_else(|_| fallback.to_string(), |a| a.to_string())
+    };
     tracing::info!(
-        addr = %listener.local_addr().map_or_else(|_| args.listen.clone(), |a| a.to_string()),
+        addr = %shown(&main, &args.listen),
+        ops_addr = ops.as_ref().map(|o| shown(o, "")),
         source = %info.location,
         kind = info.kind.as_str(),
         read_token = read_token.is_some(),
+        max_connections,
         "listening"
     );
     let options = Options {
@@ -158,8 +249,21 @@ pub async fn run(args: &ServeArgs) -> Result<(), ServeError> {
         debounce: follow::DEBOUNCE,
         poll_interval: args.poll_interval,
         webhook_secret_file: args.webhook_secret_file.clone(),
+        read_token_file: args.read_token_file.clone(),
     };
-    start(options, listener, shutdown_signal()).await
+    let limits = Limits {
+        conn: ConnLimits {
+            max_connections,
+            header_timeout: args.header_timeout,
+            ..ConnLimits::default()
+        },
+        edge: EdgeLimits {
+            request_timeout: args.request_timeout,
+            body_timeout: args.body_timeout,
+        },
+    };
+    let listeners = Listeners { main, ops };
+    start_with(options, listeners, limits, shutdown_signal()).await
 }
 
 /// The source `--repo` names, with the git settings when it is a URL.
@@ -185,18 +289,121 @@ fn source(args: &ServeArgs) -> Result<Source, ServeError> {
 }
 
 /// A secret file's content, surrounding whitespace trimmed.
-fn read_token(path: &std::path::Path) -> Result<String, ServeError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ServeError::TokenFile {
+fn read_secret_file(path: &std::path::Path) -> Result<String, ServeError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ServeError::SecretFile {
         path: path.to_path_buf(),
         source,
     })?;
     let token = text.trim();
     if token.is_empty() {
-        return Err(ServeError::EmptyToken {
+        return Err(ServeError::EmptySecret {
             path: path.to_path_buf(),
         });
     }
     Ok(token.to_string())
+}
+
+/// Raises the soft limit on open files to the hard limit (as Go's runtime and nginx
+/// deployments do: the soft default of 1024 is a relic), and returns the connection cap:
+/// `wanted`, but never so close to the limit that idle sockets could leave no descriptor for
+/// the rest of the process.
+fn connection_cap(wanted: usize) -> usize {
+    let limit = raise_open_files_limit();
+    let room = limit.map_or(wanted as u64, |l| l.saturating_sub(FD_HEADROOM).max(16));
+    let cap = (wanted as u64).min(room) as usize;
+    if cap < wanted {
+        tracing::warn!(
+            wanted,
+            cap,
+            open_files_limit = limit,
+            "the open-files limit is low: fewer connections are accepted at once than asked for"
+        );
+    }
+    cap
+}
+
+#[cfg(target_os = "linux")]
+fn raise_open_files_limit() -> Option<u64> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if let Some(hard) = limit.maximum
+        && limit.current.is_some_and(|soft| soft < hard)
+    {
+        limit.current = Some(hard);
+        if let Err(e) = setrlimit(Resource::Nofile, limit) {
+            tracing::warn!(error = %e, "cannot raise the open-files limit");
+        }
+    }
+    getrlimit(Resource::Nofile).current
+}
+
+#[cfg(not(target_os = "linux"))]
+fn raise_open_files_limit() -> Option<u64> {
+    None
+}
+
+/// One log line per panic, where it happened, no backtrace: a request that panics is answered
+/// with a 500 (`http::with_edge`) and must not flood the log.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(%message, %at, "panic");
+    }));
+}
+
+/// How often the read token file is looked at for a new token.
+const SECRET_RECHECK: Duration = Duration::from_secs(5);
+
+/// Keeps `token` equal to the content of `file`, as a rotated Kubernetes Secret rewrites it. A
+/// file that cannot be read (or hangs, or is empty) keeps the token in force, with a warning.
+async fn follow_secret_file(file: PathBuf, token: Arc<arc_swap::ArcSwap<String>>) {
+    loop {
+        tokio::time::sleep(SECRET_RECHECK).await;
+        let path = file.clone();
+        let read = tokio::task::spawn_blocking(move || read_secret_file(&path));
+        match tokio::time::timeout(SECRET_RECHECK, read).await {
+            Ok(Ok(Ok(new))) => {
+                if **token.load() != new {
+                    token.store(Arc::new(new));
+                    tracing::info!(file = %file.display(), "the read token changed; the new one is in force");
+                }
+            }
+            Ok(Ok(Err(e))) => {
+                tracing::warn!(error = %crate::error_chain::error_chain(&e), "keeping the read token in force");
+            }
+            Ok(Err(_)) | Err(_) => {
+                tracing::warn!(file = %file.display(), "reading the read token file hangs; keeping the token in force");
+            }
+        }
+    }
+}
+
+/// SIGHUP syncs now (a fetch, or a reload of the directory), as nginx and Prometheus reload on
+/// it, instead of ending the process.
+async fn sync_on_hangup(sync_now: Arc<tokio::sync::Notify>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            tracing::info!("SIGHUP received: syncing now");
+            sync_now.notify_one();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = sync_now;
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM (what Kubernetes sends).

@@ -13,9 +13,10 @@ use subtle::ConstantTimeEq;
 /// Refuses a request without the read token (when one is configured); a CORS preflight
 /// carries no credentials and is exempt.
 pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if let Some(token) = &state.config.read_token
+    if let Some(token) = &state.read_token
         && req.method() != Method::OPTIONS
     {
+        let token = token.load();
         let given = req
             .headers()
             .get(header::AUTHORIZATION)

@@ -19,10 +19,17 @@ pub enum HttpError {
     Unauthorized,
     #[error("method not allowed: this service is read-only")]
     MethodNotAllowed,
+    #[error("the request took too long to arrive; send it again")]
+    Timeout,
+    #[error("the request body is too large")]
+    PayloadTooLarge,
     #[error("no good revision of the registry is served yet; see /status")]
     NotReady,
     #[error("webhook refused: X-Hub-Signature-256 or X-Gitlab-Token is missing or wrong")]
     BadSignature,
+    /// Something this service depends on cannot answer now; the log has the cause.
+    #[error("{0}")]
+    Unavailable(&'static str),
     /// A fault of ours; the log has the cause, the response says nothing internal.
     #[error("{0}")]
     Internal(&'static str),
@@ -35,14 +42,28 @@ impl From<QueryError> for HttpError {
 }
 
 impl HttpError {
+    /// The error a bare status of a layer below the handlers stands for (axum's 405, the
+    /// request timeout's 408, the body limit's 413).
+    pub fn from_bare(status: StatusCode) -> Option<HttpError> {
+        match status {
+            StatusCode::METHOD_NOT_ALLOWED => Some(HttpError::MethodNotAllowed),
+            StatusCode::REQUEST_TIMEOUT => Some(HttpError::Timeout),
+            StatusCode::PAYLOAD_TOO_LARGE => Some(HttpError::PayloadTooLarge),
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::NotFound(_) => StatusCode::NOT_FOUND,
             HttpError::Unauthorized => StatusCode::UNAUTHORIZED,
             HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            HttpError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            HttpError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::BadSignature => StatusCode::UNAUTHORIZED,
+            HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

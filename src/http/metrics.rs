@@ -52,12 +52,38 @@ impl Default for RouteStats {
 /// Labels are route patterns (never raw paths), so the series stay few.
 #[derive(Default)]
 pub struct Metrics {
+    /// Handler panics caught and answered with a 500.
+    panics: AtomicU64,
+    /// The API's response cache: bytes held (as weighed) and entries.
+    cache_bytes: AtomicU64,
+    cache_entries: AtomicU64,
     /// Why `RwLock`: routes are added once each (a write), then every request only reads the
     /// map and bumps atomics, and readers never wait for one another.
     routes: RwLock<BTreeMap<String, RouteStats>>,
 }
 
 impl Metrics {
+    pub fn count_panic(&self) {
+        self.panics.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn panics(&self) -> u64 {
+        self.panics.load(Ordering::Relaxed)
+    }
+
+    pub fn set_response_cache(&self, bytes: u64, entries: usize) {
+        self.cache_bytes.store(bytes, Ordering::Relaxed);
+        self.cache_entries.store(entries as u64, Ordering::Relaxed);
+    }
+
+    /// The response cache's (bytes, entries), as last set.
+    pub fn response_cache(&self) -> (u64, u64) {
+        (
+            self.cache_bytes.load(Ordering::Relaxed),
+            self.cache_entries.load(Ordering::Relaxed),
+        )
+    }
+
     pub fn observe(&self, route: &str, status: u16, elapsed: Duration) {
         let count = |stats: &RouteStats| {
             let secs = elapsed.as_secs_f64();

@@ -1,14 +1,14 @@
 //! What every request goes through, whichever face answers it: counted, timed and logged;
-//! the path rules (NUL, trailing slash) checked before any handler; CORS, JSON for a bare 405,
-//! and the served revision on API responses. One middleware rather than three: each layer
-//! costs a boxed future and a clone of the state per request.
+//! the path rules (NUL, trailing slash) checked before any handler; JSON for the bare errors
+//! of the layers below, and the served revision on API responses. One middleware rather than
+//! three: each layer costs a boxed future and a clone of the state per request.
 
 use crate::http::error::HttpError;
 use crate::http::headers::{REVISION_HEADER, header_value};
 use crate::http::paths::is_api_path;
 use crate::http::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::{self, HeaderValue};
+use axum::http::header;
 use axum::http::{StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -51,42 +51,46 @@ pub async fn every_response(State(state): State<AppState>, req: Request, next: N
     response
 }
 
-/// CORS on every response, JSON for axum's bare 405s, and the served revision on every API
-/// response a handler did not already mark.
+/// JSON for the bare errors of axum and tower-http (405, 408, 413), and the served revision on
+/// every API response a handler did not already mark.
 fn common_headers(state: &AppState, uri: &Uri, mut response: Response) -> Response {
     let api = is_api_path(uri.path());
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+    if response.status().is_client_error()
         && !response.headers().contains_key(header::CONTENT_TYPE)
+        && let Some(error) = HttpError::from_bare(response.status())
     {
-        response = HttpError::MethodNotAllowed.into_response();
+        // axum's 405 names the methods the route takes: keep them, in the documented form.
+        // (The API also answers OPTIONS, before routing: its error says so.)
+        let allow = response
+            .headers()
+            .get(header::ALLOW)
+            .filter(|_| !api)
+            .map(|v| {
+                let methods: Vec<&str> = v
+                    .to_str()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .collect();
+                header_value(&methods.join(", "))
+            });
+        response = error.into_response();
         if !api {
-            // The ops routes answer GET only (and HEAD, which axum derives from it).
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            // The ops routes and the page answer GET (and HEAD, which axum derives from it).
+            let allow = allow.unwrap_or_else(|| header::HeaderValue::from_static("GET, HEAD"));
+            response.headers_mut().insert(header::ALLOW, allow);
         }
     }
-    let status = response.status();
-    let h = response.headers_mut();
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, OPTIONS"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Authorization, Content-Type"),
-    );
     // Not to a client without the read token: it learns nothing of the registry.
+    let status = response.status();
     if api
         && status != StatusCode::UNAUTHORIZED
-        && !h.contains_key(REVISION_HEADER)
+        && !response.headers().contains_key(REVISION_HEADER)
         && let Some(snap) = state.store.current()
     {
-        h.insert(REVISION_HEADER, header_value(&snap.revision));
+        response
+            .headers_mut()
+            .insert(REVISION_HEADER, header_value(&snap.revision));
     }
     response
 }

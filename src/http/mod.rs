@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod headers;
+pub mod listener;
 pub mod metrics;
 pub mod middleware;
 pub mod ops;
@@ -17,23 +18,92 @@ pub mod web;
 pub mod webhook;
 
 pub use error::HttpError;
-pub use state::{ApiConfig, AppState};
+pub use state::{ApiConfig, AppState, EdgeLimits};
 
 use axum::Router;
+use axum::http::{HeaderName, header};
+use axum::response::{IntoResponse, Response};
+use std::any::Any;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
-/// The whole service: every face, JSON 404 for the rest, and the rules of every response.
+/// Which routes the operators' endpoints take on the main listener.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpsPlacement {
+    /// `/healthz`, `/readyz`, `/status` and `/metrics` on the main listener.
+    Main,
+    /// `/status` and `/metrics` on a listener of their own (`--ops-listen`); the probes on both.
+    Separate,
+}
+
+/// The whole service on one listener: every face, JSON 404 for the rest, the rules of every
+/// response, and the edge layers.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    service_router(state, OpsPlacement::Main)
+}
+
+/// The service on the main listener, the operators' endpoints placed as `ops` says.
+pub fn service_router(state: AppState, ops: OpsPlacement) -> Router {
+    let faces = Router::new()
         .merge(api::routes(&state))
-        .merge(ops::routes())
+        .merge(match ops {
+            OpsPlacement::Main => ops::routes(),
+            OpsPlacement::Separate => ops::probes(),
+        })
         .merge(webhook::routes())
         .merge(web::routes(&state))
-        .fallback(unknown_route)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::every_response,
-        ))
+        .fallback(unknown_route);
+    with_edge(faces, state)
+}
+
+/// The operators' listener (`--ops-listen`): the probes, `/status` and `/metrics`, nothing
+/// else; no CORS, no read token (keep the port off the public network).
+pub fn ops_router(state: AppState) -> Router {
+    with_edge(ops::routes().fallback(unknown_route), state)
+}
+
+/// What every route goes through, outermost first: the service-wide middleware (metrics, path
+/// rules, JSON for bare errors), secrets marked sensitive so no log shows them, a handler
+/// panic turned into a JSON 500, and the request and body timeouts.
+pub fn with_edge(routes: Router<AppState>, state: AppState) -> Router {
+    let limits = state.limits;
+    let metrics = std::sync::Arc::clone(&state.metrics);
+    routes
+        .layer(
+            ServiceBuilder::new()
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::every_response,
+                ))
+                .layer(SetSensitiveRequestHeadersLayer::new(SECRET_HEADERS))
+                .layer(CatchPanicLayer::custom(
+                    move |panic: Box<dyn Any + Send>| {
+                        metrics.count_panic();
+                        panic_response(&*panic)
+                    },
+                ))
+                .layer(TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    limits.request_timeout,
+                ))
+                .layer(RequestBodyTimeoutLayer::new(limits.body_timeout)),
+        )
         .with_state(state)
+}
+
+/// Request headers that carry secrets.
+const SECRET_HEADERS: [HeaderName; 3] = [
+    header::AUTHORIZATION,
+    HeaderName::from_static("x-gitlab-token"),
+    HeaderName::from_static("x-hub-signature-256"),
+];
+
+/// A handler panicked: the process hook has logged where (one line); the client gets a JSON
+/// 500 that says nothing internal.
+fn panic_response(_panic: &(dyn Any + Send)) -> Response {
+    HttpError::Internal("the request failed; the server log says why").into_response()
 }
 
 async fn unknown_route() -> HttpError {

@@ -13,12 +13,37 @@ use axum::routing::get;
 use serde_json::{Value as Json, json};
 use std::fmt::Write;
 
+/// `/status` lists this many errors of the last attempt at most (`errorCount` has them all;
+/// `mcp-gitops lint` prints every one): a commit with 100,000 errors must not make a 30 MB
+/// answer that every poll of a dashboard rebuilds.
+pub const STATUS_MAX_ERRORS: usize = 100;
+
+/// Longer texts in `/status` are cut, with an ellipsis.
+const STATUS_MAX_TEXT: usize = 1024;
+
+fn clip(text: &str) -> String {
+    if text.len() <= STATUS_MAX_TEXT {
+        return text.to_string();
+    }
+    let mut end = STATUS_MAX_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// The probes, `/status` and `/metrics`.
 pub fn routes() -> Router<AppState> {
+    probes()
+        .route("/status", get(status_report))
+        .route("/metrics", get(metrics_text))
+}
+
+/// `/healthz` and `/readyz` only: what a load balancer or the kubelet asks.
+pub fn probes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/status", get(status_report))
-        .route("/metrics", get(metrics_text))
 }
 
 async fn healthz() -> Response {
@@ -63,14 +88,15 @@ async fn status_report(State(state): State<AppState>) -> Response {
             "durationMs": a.duration_ms,
             "errorCount": a.errors.len(),
             "warningCount": a.warnings,
-            "message": a.message,
-            "errors": a.errors.iter().map(|d| json!({
-                "file": d.file,
+            "message": a.message.as_deref().map(clip),
+            "errorsShown": a.errors.len().min(STATUS_MAX_ERRORS),
+            "errors": a.errors.iter().take(STATUS_MAX_ERRORS).map(|d| json!({
+                "file": clip(&d.file),
                 "line": d.pos.line,
                 "col": d.pos.col,
                 "rule": d.rule.id(),
-                "message": d.message,
-                "text": d.to_string(),
+                "message": clip(&d.message),
+                "text": clip(&d.to_string()),
             })).collect::<Vec<Json>>(),
         })
     });
@@ -88,7 +114,7 @@ async fn status_report(State(state): State<AppState>) -> Response {
             "servedCommitTime": g.served_commit_time.map(rfc3339),
             "lastFetchAt": g.last_fetch_at.map(rfc3339),
             "lastFetchOutcome": g.last_fetch_at.map(|_| if g.last_fetch_error.is_some() { "failed" } else { "ok" }),
-            "lastFetchError": g.last_fetch_error,
+            "lastFetchError": g.last_fetch_error.as_deref().map(clip),
             "consecutiveFailures": g.consecutive_failures,
             "shallowHistory": g.shallow_history,
         })

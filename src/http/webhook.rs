@@ -1,7 +1,8 @@
 //! `POST /webhook`: a push notification from GitHub (`X-Hub-Signature-256`, an HMAC-SHA256 of
 //! the body) or GitLab (`X-Gitlab-Token`) triggers an immediate sync, coalesced with any sync
-//! under way. The secret is read from its file at each request, so a rotated secret is picked
-//! up; comparisons are constant-time. Without a configured secret the endpoint does not exist.
+//! under way; a ping is answered, other events are ignored. The secret is read from its file at
+//! each delivery (off the async runtime, with a timeout), so a rotated secret is picked up;
+//! comparisons are constant-time. Without a configured secret the endpoint does not exist.
 
 use crate::http::auth::same_secret;
 use crate::http::error::HttpError;
@@ -14,11 +15,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 
-/// Larger push payloads are refused (GitHub caps its own at 25 MB; pushes to a registry of
-/// YAML files are far smaller).
+/// Larger push payloads are refused with a JSON 413 (GitHub caps its own at 25 MB; pushes to a
+/// registry of YAML files are far smaller).
 pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+
+/// How long reading the secret file may take (a file on a hung network mount must not hold
+/// deliveries, nor anything else, for long); past it the delivery gets a 503.
+pub const SECRET_READ_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -26,40 +34,110 @@ pub fn routes() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(secret_file) = state.webhook_secret_file.as_deref() else {
+async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(secret_file) = app.webhook_secret_file.clone() else {
         return HttpError::NotFound("no webhook is configured (see --webhook-secret-file)".into())
             .into_response();
     };
-    let secret = match read_secret(secret_file) {
+    let gate = Arc::clone(&app.webhook_gate);
+    let secret = match read_secret(secret_file.to_path_buf(), gate).await {
         Ok(secret) => secret,
-        Err(e) => {
-            tracing::error!(file = %secret_file.display(), error = %e, "cannot read the webhook secret");
-            return HttpError::Internal("the webhook secret cannot be read; see the server log")
-                .into_response();
-        }
+        Err(e) => return e.into_response(),
     };
     if !verify(&headers, &body, secret.as_bytes()) {
         tracing::warn!("webhook refused: signature or token missing or wrong");
         return HttpError::BadSignature.into_response();
     }
-    let event = headers
-        .get("x-github-event")
-        .or_else(|| headers.get("x-gitlab-event"))
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("unknown");
-    tracing::info!(event, "webhook accepted: syncing now");
-    state.sync_now.notify_one();
-    let body = serde_json::json!({"status": "accepted", "detail": "a sync is triggered"});
-    (StatusCode::ACCEPTED, axum::Json(body)).into_response()
+    let (status, detail) = match Event::of(&headers) {
+        Event::Push => {
+            tracing::info!("webhook: a push; syncing now");
+            app.sync_now.notify_one();
+            (StatusCode::ACCEPTED, "a sync is triggered")
+        }
+        Event::Ping => (
+            StatusCode::OK,
+            "pong: the webhook is set up; pushes trigger a sync",
+        ),
+        Event::Other(name) => {
+            tracing::debug!(event = %name, "webhook: not a push; ignored");
+            (StatusCode::OK, "ignored: only push events trigger a sync")
+        }
+    };
+    let body = serde_json::json!({"status": status.as_u16(), "detail": detail});
+    (status, axum::Json(body)).into_response()
 }
 
-fn read_secret(path: &Path) -> std::io::Result<String> {
+/// What a delivery is about, from GitHub's `X-GitHub-Event` or GitLab's `X-Gitlab-Event`.
+#[derive(Debug, PartialEq, Eq)]
+enum Event {
+    /// A branch or tag was pushed: sync.
+    Push,
+    /// GitHub's check when a webhook is created.
+    Ping,
+    Other(String),
+}
+
+impl Event {
+    fn of(headers: &HeaderMap) -> Event {
+        let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        match (header("x-github-event"), header("x-gitlab-event")) {
+            (Some("push"), _) | (_, Some("Push Hook" | "Tag Push Hook")) => Event::Push,
+            (Some("ping"), _) => Event::Ping,
+            (Some(other), _) | (None, Some(other)) => Event::Other(other.to_string()),
+            (None, None) => Event::Other("none".to_string()),
+        }
+    }
+}
+
+/// Why the secret file gave no secret.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("the file is empty")]
+    Empty,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// The secret in `path`, surrounding whitespace trimmed. Blocking: `serve` calls it once at
+/// start (a missing file refuses to start); deliveries go through `read_secret`.
+pub fn read_secret_now(path: &Path) -> Result<String, SecretError> {
     let secret = std::fs::read_to_string(path)?.trim().to_string();
     if secret.is_empty() {
-        return Err(std::io::Error::other("the file is empty"));
+        return Err(SecretError::Empty);
     }
     Ok(secret)
+}
+
+/// The secret, read again for this delivery (a rotated secret is picked up) off the async
+/// runtime, one read at a time, within `SECRET_READ_TIMEOUT`.
+async fn read_secret(path: PathBuf, gate: Arc<Semaphore>) -> Result<String, HttpError> {
+    let unavailable =
+        || HttpError::Unavailable("the webhook secret cannot be read now; see the server log");
+    let Ok(Ok(permit)) = tokio::time::timeout(SECRET_READ_TIMEOUT, gate.acquire_owned()).await
+    else {
+        tracing::error!(file = %path.display(), "the webhook secret file is still being read (a hung mount?)");
+        return Err(unavailable());
+    };
+    let shown = path.display().to_string();
+    let read = tokio::task::spawn_blocking(move || {
+        // The gate stays taken until the read returns, however long it hangs.
+        let _permit = permit;
+        read_secret_now(&path)
+    });
+    match tokio::time::timeout(SECRET_READ_TIMEOUT, read).await {
+        Ok(Ok(Ok(secret))) => Ok(secret),
+        Ok(Ok(Err(e))) => {
+            tracing::error!(file = %shown, error = %e, "cannot read the webhook secret");
+            Err(unavailable())
+        }
+        Ok(Err(_)) => Err(HttpError::Internal(
+            "the webhook failed; see the server log",
+        )),
+        Err(_) => {
+            tracing::error!(file = %shown, timeout = ?SECRET_READ_TIMEOUT, "reading the webhook secret file timed out (a hung mount?)");
+            Err(unavailable())
+        }
+    }
 }
 
 /// GitHub's signature when present, else GitLab's token; neither is a refusal.

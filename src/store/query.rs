@@ -7,8 +7,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
 
 pub const DEFAULT_LIMIT: usize = 30;
 pub const MAX_LIMIT: usize = 100;
@@ -209,6 +209,29 @@ impl ListQuery {
     }
 }
 
+/// What a listing asks, as one string: the parameters `ListQuery::parse` reads, in a fixed
+/// order, each as it reads it (the first non-empty value). Unknown parameters, the order and the
+/// encoding of the URL make no difference, so they cannot grow a cache keyed by it.
+pub fn list_key(raw: Option<&str>) -> String {
+    const KNOWN: [&str; 6] = [
+        "cursor",
+        "limit",
+        "search",
+        "updated_since",
+        "version",
+        "include_deleted",
+    ];
+    let params = Params::parse(raw);
+    let mut key = String::from("list");
+    for name in KNOWN {
+        if let Some(value) = params.get(name) {
+            // Length-prefixed: no value can pass for another parameter.
+            key.push_str(&format!("\n{name}:{}:{value}", value.len()));
+        }
+    }
+    key
+}
+
 /// `include_deleted` of the single-server endpoints.
 pub fn include_deleted(raw: Option<&str>) -> Result<bool, QueryError> {
     match Params::parse(raw).get("include_deleted") {
@@ -256,10 +279,17 @@ fn parse_time(s: &str) -> Result<OffsetDateTime, QueryError> {
         }
         _ => s,
     };
-    OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+    let parsed = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
         bad(format!(
             "updated_since must be an RFC 3339 time with an offset, like 2025-08-07T13:15:04Z or \
              2025-08-07T15:15:04+02:00; got `{s}`"
+        ))
+    })?;
+    // An offset can carry a valid local time out of the range the registry can state in UTC
+    // (9999-12-31T23:00:00-02:00 is in year 10000).
+    parsed.checked_to_offset(UtcOffset::UTC).ok_or_else(|| {
+        bad(format!(
+            "updated_since is out of range: in UTC it falls outside the years 0000 to 9999; got `{s}`"
         ))
     })
 }

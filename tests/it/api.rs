@@ -933,9 +933,31 @@ async fn cors_on_responses_and_preflight() {
         "/v0.1/servers/com.example%2Fbeta/versions",
         "/v0.1/servers/com.example%2Fnope/versions/latest",
         "/v0/servers",
-        "/nowhere",
+        "/v0.1/nowhere",
     ] {
-        check(&get(&app, uri).await);
+        let r = get(&app, uri).await;
+        check(&r);
+        // Browser code can read the ETag and the revision.
+        let exposed = r
+            .header("access-control-expose-headers")
+            .unwrap_or_default();
+        let exposed: Vec<String> = exposed
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
+        assert!(exposed.contains(&"etag".to_string()), "{uri}: {exposed:?}");
+        assert!(
+            exposed.contains(&"x-registry-revision".to_string()),
+            "{uri}: {exposed:?}"
+        );
+    }
+    // Not readable cross-origin: the operators' endpoints (commit errors, file paths), the
+    // page, and anything else.
+    for uri in [
+        "/status", "/metrics", "/healthz", "/readyz", "/", "/nowhere",
+    ] {
+        let r = get(&app, uri).await;
+        assert_eq!(r.header("access-control-allow-origin"), None, "{uri}");
     }
     for uri in [
         "/v0.1/servers",

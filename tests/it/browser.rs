@@ -719,6 +719,7 @@ async fn a_rejected_commit_shows_the_banner() {
         debounce: Duration::from_millis(50),
         poll_interval: Duration::from_millis(200),
         webhook_secret_file: None,
+        read_token_file: None,
     })
     .await;
     wait_ready(&service).await;

@@ -44,6 +44,7 @@ impl Service {
             debounce: Duration::from_millis(50),
             poll_interval: Duration::from_secs(3600),
             webhook_secret_file: None,
+            read_token_file: None,
         })
         .await
     }

@@ -95,6 +95,7 @@ async fn serve_url(
         debounce: Duration::from_millis(50),
         poll_interval: poll,
         webhook_secret_file,
+        read_token_file: None,
     })
     .await
 }
@@ -392,13 +393,15 @@ async fn a_signed_webhook_syncs_at_once_and_a_bad_one_changes_nothing() {
     // GitLab's token, and a rotated secret file, work the same way.
     std::fs::write(&secret_file, "rotated").unwrap();
     let third = up.commit(2, &[("README.md", "x\n")]);
-    let r = post(vec![("X-Gitlab-Token", "s3cret".into())])
-        .await
-        .unwrap();
+    let gitlab_push = |token: &str| {
+        vec![
+            ("X-Gitlab-Token", token.to_string()),
+            ("X-Gitlab-Event", "Push Hook".to_string()),
+        ]
+    };
+    let r = post(gitlab_push("s3cret")).await.unwrap();
     assert_eq!(r.status(), 401, "the old secret no longer works");
-    let r = post(vec![("X-Gitlab-Token", "rotated".into())])
-        .await
-        .unwrap();
+    let r = post(gitlab_push("rotated")).await.unwrap();
     assert_eq!(r.status(), 202);
     wait_for_commit(&service, &third).await;
     service.stop().await;

@@ -1,33 +1,33 @@
-//! The responses made for the revision being served, kept by request: the body, the ETag of
-//! each encoding, and the compressed bodies, made the first time a client asks for them. A
-//! response is a function of revision and request, so the requests every client repeats are
-//! answered from ready bytes, like static files.
+//! The responses made for the revision being served, kept by what the request asks (its
+//! parsed parameters, never the raw URL): the body, the ETag of each encoding, and the
+//! compressed bodies, made the first time a client asks for them. A response is a function of
+//! revision and request, so the requests every client repeats are answered from ready bytes,
+//! like static files. Bounded by construction: every entry is weighed (key, body and the most
+//! its compressed bodies can take) against `BUDGET`, and cold entries are evicted first.
 
 use super::ApiState;
 use crate::http::headers::{Encoding, REVISION_HEADER, header_value, if_none_match};
 use crate::store::Snapshot;
 use axum::body::{Body, Bytes};
+use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderValue};
-use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock, Weak};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 
 /// Bodies smaller than this are not worth compressing.
 const MIN_COMPRESS: usize = 256;
 
 impl ApiState {
-    /// Keeps the response to `uri` for the snapshot's revision and returns it.
+    /// Keeps the response to the request `key` stands for, for the snapshot's revision, and
+    /// returns it.
     pub(super) fn remember(
         &self,
         snap: &Arc<Snapshot>,
-        uri: &Uri,
+        key: Box<str>,
         body: Vec<u8>,
-        label: [&'static str; 2],
     ) -> Arc<Cached> {
-        let cached = Arc::new(Cached::new(&snap.revision, uri, Bytes::from(body), label));
+        let cached = Arc::new(Cached::new(&snap.revision, &key, Bytes::from(body)));
         // Only the revision being served is cached: a request still finishing with the one
         // before must not take the cache over.
         let current = self
@@ -36,7 +36,9 @@ impl ApiState {
             .current()
             .is_some_and(|c| Arc::ptr_eq(&c, snap));
         if current {
-            self.responses.put(snap, uri, Arc::clone(&cached));
+            self.responses.put(snap, key, Arc::clone(&cached));
+            let metrics = &self.app.metrics;
+            metrics.set_response_cache(self.responses.weight(), self.responses.len());
         }
         cached
     }
@@ -64,7 +66,7 @@ pub(super) fn respond(state: &ApiState, cached: &Cached, req: &HeaderMap) -> Res
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let body = match cached.encoded(encoding, &state.responses.bytes) {
+    let body = match cached.encoded(encoding) {
         Some(body) if encoding == Encoding::Identity => body,
         Some(body) => {
             headers.insert(
@@ -88,15 +90,18 @@ pub(super) struct Cached {
     /// By `Encoding as usize`.
     etags: [HeaderValue; 3],
     revision: HeaderValue,
-    /// The route's metric label under `/v0.1` and `/v0`.
-    pub(super) label: [&'static str; 2],
     gzip: OnceLock<Option<Bytes>>,
     br: OnceLock<Option<Bytes>>,
+    /// What the entry may come to hold, fixed when it is made (the cache's weights must not
+    /// change): the body, room for both compressed bodies (never larger than the body plus
+    /// their framing), and the ETags and bookkeeping.
+    weight: u64,
 }
 
 impl Cached {
-    fn new(revision: &str, uri: &Uri, body: Bytes, label: [&'static str; 2]) -> Cached {
-        let tag = |e| header_value(&etag(revision, uri, e));
+    fn new(revision: &str, key: &str, body: Bytes) -> Cached {
+        let tag = |e| header_value(&etag(revision, key, e));
+        let weight = 3 * body.len() as u64 + 1024;
         Cached {
             body,
             etags: [
@@ -105,26 +110,25 @@ impl Cached {
                 tag(Encoding::Br),
             ],
             revision: header_value(revision),
-            label,
             gzip: OnceLock::new(),
             br: OnceLock::new(),
+            weight,
         }
     }
 
     /// The body in `encoding`; `None` when it could not be compressed (it cannot happen
-    /// writing to memory; the identity body is served then, under its own ETag). A body
-    /// compressed here is added to `held`, the cache's count of bytes.
-    fn encoded(&self, encoding: Encoding, held: &AtomicUsize) -> Option<Bytes> {
+    /// writing to memory; the identity body is served then, under its own ETag).
+    fn encoded(&self, encoding: Encoding) -> Option<Bytes> {
         let slot = match encoding {
             Encoding::Identity => return Some(self.body.clone()),
             Encoding::Gzip => &self.gzip,
             Encoding::Br => &self.br,
         };
         slot.get_or_init(|| match encoding.compress(&self.body) {
-            Ok(c) => {
-                held.fetch_add(c.len(), Ordering::Relaxed);
-                Some(Bytes::from(c))
-            }
+            // A compressed body larger than its room is not kept (incompressible bytes could
+            // come out a little larger); the identity body is served instead.
+            Ok(c) if c.len() <= self.body.len() + 1024 => Some(Bytes::from(c)),
+            Ok(_) => None,
             Err(e) => {
                 tracing::error!(error = %e, "compression failed");
                 None
@@ -132,79 +136,88 @@ impl Cached {
         })
         .clone()
     }
+}
 
-    fn size(&self) -> usize {
-        let len = |slot: &OnceLock<Option<Bytes>>| {
-            slot.get().and_then(|b| b.as_ref()).map_or(0, Bytes::len)
-        };
-        self.body.len() + len(&self.gzip) + len(&self.br) + 256
+/// Weighs an entry: its key and everything its value may hold.
+#[derive(Clone)]
+struct Weight;
+
+impl quick_cache::Weighter<Box<str>, Arc<Cached>> for Weight {
+    fn weight(&self, key: &Box<str>, cached: &Arc<Cached>) -> u64 {
+        key.len() as u64 + cached.weight
     }
 }
 
-/// The responses made for the revision being served, by path and query. A response is a
-/// function of revision and request, so one made for a client serves every later client
-/// asking the same, and the clients of a registry mostly ask the same few pages. Emptied when
-/// the served revision changes (it holds a weak reference to its snapshot, and copies, never
-/// slices, of the index's bytes, so it keeps no replaced revision alive) and when over its
-/// budget. Why `RwLock`: many readers per write; a read is one hash lookup, never held
-/// across an `.await`.
-#[derive(Default)]
+/// The responses made for the revision being served, by what the request asks. Emptied when
+/// the served revision changes: it holds a weak reference to its snapshot, and copies, never
+/// slices, of the index's bytes, so it keeps no replaced revision alive. Eviction is
+/// quick_cache's CLOCK-Pro: an entry asked for once is evicted before the pages every client
+/// repeats.
 pub(super) struct ResponseCache {
-    inner: RwLock<CacheInner>,
-    /// Bytes held, compressed bodies included (counted when they are added).
-    bytes: AtomicUsize,
+    /// Why `RwLock`: every request reads it, only a new revision writes it; never held across
+    /// an `.await`.
+    snapshot: RwLock<Weak<Snapshot>>,
+    entries: quick_cache::sync::Cache<Box<str>, Arc<Cached>, Weight>,
 }
 
-#[derive(Default)]
-struct CacheInner {
-    snapshot: Weak<Snapshot>,
-    responses: HashMap<Box<str>, Arc<Cached>>,
+impl Default for ResponseCache {
+    fn default() -> Self {
+        ResponseCache {
+            snapshot: RwLock::new(Weak::new()),
+            entries: quick_cache::sync::Cache::with_weighter(4096, BUDGET, Weight),
+        }
+    }
 }
+
+/// What the response cache may hold, in bytes, keys included (README, "Limits and hardening").
+pub const BUDGET: u64 = 64 << 20;
 
 impl ResponseCache {
-    const BUDGET: usize = 48 << 20;
-    const MAX_RESPONSES: usize = 100_000;
-
-    fn key(uri: &Uri) -> &str {
-        uri.path_and_query().map_or(uri.path(), |pq| pq.as_str())
-    }
-
-    pub(super) fn get(&self, snap: &Arc<Snapshot>, uri: &Uri) -> Option<Arc<Cached>> {
-        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        if !std::ptr::eq(inner.snapshot.as_ptr(), Arc::as_ptr(snap)) {
+    pub(super) fn get(&self, snap: &Arc<Snapshot>, key: &str) -> Option<Arc<Cached>> {
+        let current = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);
+        if !std::ptr::eq(current.as_ptr(), Arc::as_ptr(snap)) {
             return None;
         }
-        inner.responses.get(Self::key(uri)).cloned()
+        self.entries.get(key)
     }
 
-    fn put(&self, snap: &Arc<Snapshot>, uri: &Uri, cached: Arc<Cached>) {
-        let size = cached.size();
-        if size > Self::BUDGET / 16 {
+    fn put(&self, snap: &Arc<Snapshot>, key: Box<str>, cached: Arc<Cached>) {
+        // One response may take a sixteenth of the budget at most.
+        if key.len() as u64 + cached.weight > BUDGET / 16 {
             return;
         }
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        let stale = !std::ptr::eq(inner.snapshot.as_ptr(), Arc::as_ptr(snap));
-        if stale
-            || self.bytes.load(Ordering::Relaxed) + size > Self::BUDGET
-            || inner.responses.len() >= Self::MAX_RESPONSES
         {
-            inner.responses = HashMap::new();
-            inner.snapshot = Arc::downgrade(snap);
-            self.bytes.store(0, Ordering::Relaxed);
+            let current = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);
+            if std::ptr::eq(current.as_ptr(), Arc::as_ptr(snap)) {
+                self.entries.insert(key, cached);
+                return;
+            }
         }
-        self.bytes.fetch_add(size, Ordering::Relaxed);
-        inner.responses.insert(Self::key(uri).into(), cached);
+        let mut current = self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !std::ptr::eq(current.as_ptr(), Arc::as_ptr(snap)) {
+            self.entries.clear();
+            *current = Arc::downgrade(snap);
+        }
+        self.entries.insert(key, cached);
+    }
+
+    /// Bytes held, as weighed.
+    pub(super) fn weight(&self) -> u64 {
+        self.entries.weight()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
     }
 }
 
-fn etag(revision: &str, uri: &Uri, encoding: Encoding) -> String {
+/// The ETag of a response: the revision, what the request asks and the encoding.
+fn etag(revision: &str, key: &str, encoding: Encoding) -> String {
     let mut h = Sha256::new();
-    for part in [
-        revision,
-        uri.path(),
-        uri.query().unwrap_or(""),
-        encoding.as_str(),
-    ] {
+    for part in [revision, key, encoding.as_str()] {
         h.update(part.as_bytes());
         h.update([0]);
     }

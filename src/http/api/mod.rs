@@ -8,6 +8,7 @@ mod path;
 use crate::check::model::Status;
 use crate::http::auth::require_token;
 use crate::http::error::HttpError;
+use crate::http::headers::REVISION_HEADER;
 use crate::http::middleware::RouteLabel;
 use crate::http::paths::API_PREFIXES;
 use crate::http::state::AppState;
@@ -17,16 +18,20 @@ use crate::store::query::{self, ListQuery};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
-use axum::http::{StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cache::{ResponseCache, respond};
 use path::ServerPath;
 use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower::util::MapResponseLayer;
+use tower_http::cors::{Any, CorsLayer};
 
-/// How long a browser may cache a preflight answer, in seconds.
-const PREFLIGHT_MAX_AGE: &str = "86400";
+/// How long a browser may cache a preflight answer.
+const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(86400);
 
 /// The API face's state: the shared state, its response cache, and the caching headers its
 /// configuration fixes. One `Arc`, cloned per request.
@@ -78,20 +83,66 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let mut api = Router::new();
     for prefix in API_PREFIXES {
         api = api
-            .route(
-                &format!("{prefix}/servers"),
-                get(list_servers).options(preflight),
-            )
-            .route(
-                &format!("{prefix}/servers/{{*rest}}"),
-                get(server_path).options(preflight),
-            );
+            .route(&format!("{prefix}/servers"), get(list_servers))
+            .route(&format!("{prefix}/servers/{{*rest}}"), get(server_path))
+            // The rest of the API's space answers a JSON 404 here, with the API's CORS.
+            .route(prefix, get(no_such_route))
+            .route(&format!("{prefix}/{{*rest}}"), get(no_such_route));
     }
     // Without a read token the check has nothing to do: leave the layer out of the hot path.
     if private {
         api = api.route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     }
-    api.with_state(api_state)
+    // Outside the token check, so that a browser can read a 401 too.
+    api.layer(
+        ServiceBuilder::new()
+            .layer(MapResponseLayer::new(documented_cors))
+            .layer(cors()),
+    )
+    .with_state(api_state)
+}
+
+/// CORS for browser clients, as GitHub documents it for a registry: any origin, `GET` and
+/// `OPTIONS`, the `Authorization` and `Content-Type` request headers; and the `ETag` and
+/// revision headers readable by browser code. A preflight is answered here, before the token
+/// check (it carries no credentials).
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::ETAG, REVISION_HEADER])
+        .max_age(PREFLIGHT_MAX_AGE)
+        // Any origin gets the same answer: nothing for a cache to tell apart.
+        .vary([] as [header::HeaderName; 0])
+}
+
+/// The allow headers in the words of GitHub's documentation on every API response (tower-http
+/// writes them on preflights only, comma-joined), and `204` for a preflight (tower-http
+/// answers `200` with an empty body).
+fn documented_cors(mut response: Response) -> Response {
+    let preflight = response
+        .headers()
+        .contains_key(header::ACCESS_CONTROL_ALLOW_METHODS);
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Authorization, Content-Type"),
+    );
+    if preflight && response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
+}
+
+async fn no_such_route() -> HttpError {
+    HttpError::NotFound(
+        "No such route. The registry API is at /v0.1/servers (also /v0/servers)".into(),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -99,7 +150,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 
 async fn list_servers(State(state): State<ApiState>, req: Request) -> Result<Response, HttpError> {
     let snap = state.app.snapshot()?;
-    let cached = match state.responses.get(&snap, req.uri()) {
+    let key = query::list_key(req.uri().query());
+    let cached = match state.responses.get(&snap, &key) {
         Some(hit) => hit,
         None => {
             let q = ListQuery::parse(req.uri().query())?;
@@ -108,7 +160,7 @@ async fn list_servers(State(state): State<ApiState>, req: Request) -> Result<Res
                 .then(|| page.last().map(|e| q.cursor_after(e)))
                 .flatten();
             let body = list_body(&page, next.as_deref());
-            state.remember(&snap, req.uri(), body, LIST_ROUTE)
+            state.remember(&snap, key.into_boxed_str(), body)
         }
     };
     Ok(respond(&state, &cached, req.headers()))
@@ -118,14 +170,6 @@ async fn list_servers(State(state): State<ApiState>, req: Request) -> Result<Res
 async fn server_path(State(state): State<ApiState>, req: Request) -> Response {
     let uri = req.uri();
     let v0 = usize::from(!uri.path().starts_with("/v0.1/"));
-    // A response already made for this revision is sent before the path is even decoded.
-    if let Ok(snap) = state.app.snapshot()
-        && let Some(hit) = state.responses.get(&snap, uri)
-    {
-        let mut response = respond(&state, &hit, req.headers());
-        response.extensions_mut().insert(RouteLabel(hit.label[v0]));
-        return response;
-    }
     let (label, result) = match ServerPath::parse(uri.path()) {
         Ok(path) => {
             let label = if path.version.is_some() {
@@ -133,7 +177,7 @@ async fn server_path(State(state): State<ApiState>, req: Request) -> Response {
             } else {
                 VERSIONS_ROUTE
             };
-            (label, one_server(&state, uri, req.headers(), path, label))
+            (label, one_server(&state, uri, req.headers(), path))
         }
         Err(e) => (UNKNOWN_ROUTE, Err(e)),
     };
@@ -152,17 +196,24 @@ const VERSIONS_ROUTE: [&str; 2] = [
     "/v0/servers/{serverName}/versions",
 ];
 const UNKNOWN_ROUTE: [&str; 2] = ["/v0.1/servers/{unknown}", "/v0/servers/{unknown}"];
-const LIST_ROUTE: [&str; 2] = ["/v0.1/servers", "/v0/servers"];
 
 fn one_server(
     state: &ApiState,
     uri: &Uri,
     headers: &HeaderMap,
     path: ServerPath,
-    label: [&'static str; 2],
 ) -> Result<Response, HttpError> {
     let snap = state.app.snapshot()?;
     let include_deleted = query::include_deleted(uri.query())?;
+    // What the request asks, decoded: `%2F`, `%252F` and `/` in the name are one entry.
+    let key = format!(
+        "server\n{}\n{}\n{include_deleted}",
+        path.name,
+        path.version.as_deref().unwrap_or("\0")
+    );
+    if let Some(hit) = state.responses.get(&snap, &key) {
+        return Ok(respond(state, &hit, headers));
+    }
     let visible = |e: &&ServerEntry| include_deleted || e.status != Status::Deleted;
     let versions = snap
         .index
@@ -190,17 +241,8 @@ fn one_server(
             entry.json.to_vec()
         }
     };
-    let cached = state.remember(&snap, uri, body, label);
+    let cached = state.remember(&snap, key.into_boxed_str(), body);
     Ok(respond(state, &cached, headers))
-}
-
-async fn preflight() -> Response {
-    let mut r = StatusCode::NO_CONTENT.into_response();
-    r.headers_mut().insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static(PREFLIGHT_MAX_AGE),
-    );
-    r
 }
 
 /// `{"servers":[…],"metadata":{"nextCursor"?,"count"}}` from pre-serialized entries.
