@@ -1,26 +1,21 @@
-//! Request counters and latency histograms by route, kept in memory and rendered as
-//! Prometheus text; the middleware observes every request, `/metrics` renders them.
+//! Request counters and latency histograms by route, counted with atomics on the hot path
+//! (the middleware observes every request) and written out by prometheus-client when
+//! `/metrics` is scraped (`Collector`).
+//!
+//! Why not prometheus-client's own `Family` and `Histogram` for counting: its histogram takes
+//! a write lock per observation, and a lock held by a thread the scheduler preempts stalls the
+//! other core's requests for a time slice (bench/README.md measured such tails). The
+//! exposition format, names and types are the crate's.
 
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeGaugeValue, EncodeMetric, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
-
-pub(crate) fn gauge_header(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-pub(crate) fn gauge(out: &mut String, name: &str, help: &str, value: f64) {
-    gauge_header(out, name, "gauge", help);
-    let _ = writeln!(out, "{name} {value}");
-}
-
-pub(crate) fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -29,6 +24,7 @@ const BUCKETS: [f64; 12] = [
 
 /// One route's counters. Atomics, so that requests on the two cores never wait for each other
 /// (a lock held by a thread the scheduler preempts would stall the other for a time slice).
+#[derive(Debug)]
 struct RouteStats {
     /// Requests by status code, 100–599.
     by_status: [AtomicU64; 500],
@@ -50,7 +46,7 @@ impl Default for RouteStats {
 
 /// Request counters and latency histograms, kept in memory and rendered as Prometheus text.
 /// Labels are route patterns (never raw paths), so the series stay few.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Metrics {
     /// Handler panics caught and answered with a 500.
     panics: AtomicU64,
@@ -108,54 +104,97 @@ impl Metrics {
         let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
         count(routes.entry(route.to_string()).or_default());
     }
+}
 
-    pub(crate) fn render(&self) -> String {
-        let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
-        let mut out = String::new();
-        gauge_header(
-            &mut out,
-            "mcp_gitops_http_requests_total",
-            "counter",
+/// `/metrics` for the request counters: writes them out at each scrape.
+#[derive(Debug)]
+pub struct RequestCollector(pub Arc<Metrics>);
+
+impl Collector for RequestCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let m = &self.0;
+        let routes = m.routes.read().unwrap_or_else(PoisonError::into_inner);
+        let mut family = encoder.encode_descriptor(
+            "mcp_gitops_http_requests",
             "HTTP requests by route and status.",
-        );
+            None,
+            MetricType::Counter,
+        )?;
         for (route, stats) in routes.iter() {
             for (i, n) in stats.by_status.iter().enumerate() {
                 let n = n.load(Ordering::Relaxed);
                 if n > 0 {
-                    let _ = writeln!(
-                        out,
-                        "mcp_gitops_http_requests_total{{route=\"{}\",status=\"{}\"}} {n}",
-                        escape(route),
-                        i + 100
-                    );
+                    let status = (i + 100).to_string();
+                    let labels = [("route", route.as_str()), ("status", status.as_str())];
+                    ConstCounter::new(n).encode(family.encode_family(&labels)?)?;
                 }
             }
         }
-        gauge_header(
-            &mut out,
+        let mut family = encoder.encode_descriptor(
             "mcp_gitops_http_request_duration_seconds",
-            "histogram",
             "HTTP request latency by route.",
-        );
-        for (route, h) in routes.iter() {
-            let route = escape(route);
-            let mut cumulative = 0;
-            for (bound, n) in BUCKETS.iter().zip(&h.counts) {
-                cumulative += n.load(Ordering::Relaxed);
-                let _ = writeln!(
-                    out,
-                    "mcp_gitops_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {cumulative}"
-                );
-            }
-            let count = h.count.load(Ordering::Relaxed);
-            let sum = h.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
-            let _ = writeln!(
-                out,
-                "mcp_gitops_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}\n\
-                 mcp_gitops_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}\n\
-                 mcp_gitops_http_request_duration_seconds_count{{route=\"{route}\"}} {count}"
-            );
+            None,
+            MetricType::Histogram,
+        )?;
+        for (route, stats) in routes.iter() {
+            let count = stats.count.load(Ordering::Relaxed);
+            let mut buckets: Vec<(f64, u64)> = BUCKETS
+                .iter()
+                .zip(&stats.counts)
+                .map(|(bound, n)| (*bound, n.load(Ordering::Relaxed)))
+                .collect();
+            let counted: u64 = buckets.iter().map(|(_, n)| n).sum();
+            buckets.push((f64::MAX, count.saturating_sub(counted)));
+            let sum = stats.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+            let labels = [("route", route.as_str())];
+            family
+                .encode_family(&labels)?
+                .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
         }
-        out
+        drop(routes);
+        counter(
+            &mut encoder,
+            "mcp_gitops_http_panics",
+            "Handler panics, each answered with a 500.",
+            m.panics(),
+        )?;
+        let (bytes, entries) = m.response_cache();
+        gauge(
+            &mut encoder,
+            "mcp_gitops_response_cache_bytes",
+            "What the API's response cache holds, as weighed against its budget (keys, bodies, room for compressed bodies).",
+            bytes as i64,
+        )?;
+        gauge(
+            &mut encoder,
+            "mcp_gitops_response_cache_entries",
+            "Responses in the API's response cache.",
+            entries as i64,
+        )
     }
+}
+
+/// One counter without labels.
+pub fn counter(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    value: u64,
+) -> Result<(), std::fmt::Error> {
+    ConstCounter::new(value).encode(encoder.encode_descriptor(
+        name,
+        help,
+        None,
+        MetricType::Counter,
+    )?)
+}
+
+/// One gauge without labels.
+pub fn gauge<V: EncodeGaugeValue + std::fmt::Debug>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    value: V,
+) -> Result<(), std::fmt::Error> {
+    ConstGauge::new(value).encode(encoder.encode_descriptor(name, help, None, MetricType::Gauge)?)
 }

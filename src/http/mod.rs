@@ -49,7 +49,7 @@ pub fn service_router(state: AppState, ops: OpsPlacement) -> Router {
     let faces = Router::new()
         .merge(api::routes(&state))
         .merge(match ops {
-            OpsPlacement::Main => ops::routes(),
+            OpsPlacement::Main => ops::routes(&state),
             OpsPlacement::Separate => ops::probes(),
         })
         .merge(webhook::routes())
@@ -61,7 +61,7 @@ pub fn service_router(state: AppState, ops: OpsPlacement) -> Router {
 /// The operators' listener (`--ops-listen`): the probes, `/status` and `/metrics`, nothing
 /// else; no CORS, no read token (keep the port off the public network).
 pub fn ops_router(state: AppState) -> Router {
-    with_edge(ops::routes().fallback(unknown_route), state)
+    with_edge(ops::routes(&state).fallback(unknown_route), state)
 }
 
 /// What every route goes through, outermost first: the service-wide middleware (metrics, path

@@ -287,7 +287,10 @@ fn parse_time(s: &str) -> Result<OffsetDateTime, QueryError> {
     })?;
     // An offset can carry a valid local time out of the range the registry can state in UTC
     // (9999-12-31T23:00:00-02:00 is in year 10000).
-    parsed.checked_to_offset(UtcOffset::UTC).ok_or_else(|| {
+    parsed
+        .checked_to_offset(UtcOffset::UTC)
+        .filter(|utc| (0..=9999).contains(&utc.year()))
+        .ok_or_else(|| {
         bad(format!(
             "updated_since is out of range: in UTC it falls outside the years 0000 to 9999; got `{s}`"
         ))

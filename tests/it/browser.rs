@@ -9,8 +9,9 @@
 //! tests fail and say so. One browser at a time (`BROWSER`), every wait bounded.
 //! `UPDATE_SCREENSHOTS=1 cargo test --test it browser::` rewrites `docs/screenshots/`.
 
-use crate::directory_mode::Service;
-use crate::web::{EXAMPLE_REPO, assert_vscode_config, names_in};
+use crate::common::example::{EXAMPLE_REPO, names_in};
+use crate::common::service::Service;
+use crate::common::vscode::assert_vscode_config;
 use base64::Engine as _;
 use mcp_gitops::git::fetch::{Credentials, GitConfig, GitSource};
 use mcp_gitops::http::ApiConfig;

@@ -7,177 +7,20 @@
 //! one the webhook reaches syncs at once and the other follows at its next poll. Both stop
 //! cleanly on SIGTERM. Only 127.0.0.1 is used, and every wait is bounded.
 
+use crate::common::client::fetch;
+use crate::common::exposition;
+use crate::common::process::{Server, free_port};
 use crate::common::{copy_dir, git};
-use crate::metrics;
-use crate::serve_socket::fetch;
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The user the image runs as (`USER 65534:65534`, `runAsUser: 65534`).
 const NOBODY: u32 = 65534;
 const BWRAP: &str = "/usr/bin/bwrap";
 const SETPRIV: &str = "/usr/bin/setpriv";
-
-/// A port that was free a moment ago, on 127.0.0.1.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running `mcp-gitops` process (perhaps inside a sandbox), its log, and how to stop it.
-pub struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    /// Starts `cmd`, which must make the server listen on 127.0.0.1:`port`; its stderr (the
-    /// logs) goes to `log`.
-    pub fn spawn(mut cmd: Command, port: u16, log: PathBuf) -> Server {
-        let file = std::fs::File::create(&log).unwrap();
-        cmd.stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file);
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-        Server { child, port, log }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Panics with the log if the process has exited.
-    fn assert_running(&mut self) {
-        if let Some(status) = self.child.try_wait().unwrap() {
-            panic!("the server exited ({status}); its log:\n{}", self.log());
-        }
-    }
-
-    /// Waits until /readyz answers 200.
-    pub async fn wait_ready(&mut self, limit: Duration) {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + limit;
-        let mut last = String::new();
-        while Instant::now() < deadline {
-            if let Ok(r) = fetch(&client, &self.url("/readyz")).await {
-                if r.status == 200 {
-                    return;
-                }
-                last = format!("{} {}", r.status, String::from_utf8_lossy(&r.body));
-            }
-            self.assert_running();
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "/readyz not 200 within {limit:?} (last: {last}); log:\n{}",
-            self.log()
-        );
-    }
-
-    /// The pid of the `mcp-gitops` process itself: the child, or its descendant when the
-    /// child is a sandbox.
-    pub fn server_pid(&self) -> u32 {
-        let root = self.child.id();
-        let mut frontier = vec![root];
-        let mut seen = 0;
-        while let Some(pid) = frontier.pop() {
-            if comm(pid).as_deref() == Some("mcp-gitops") {
-                return pid;
-            }
-            frontier.extend(children(pid));
-            seen += 1;
-            assert!(seen < 64, "no mcp-gitops process under {root}");
-        }
-        panic!("no mcp-gitops process under {root}; log:\n{}", self.log());
-    }
-
-    /// SIGTERM, as `docker stop` and Kubernetes send, then a clean exit within the grace time.
-    pub async fn stop(mut self) {
-        self.assert_running();
-        let pid = self.server_pid();
-        let ok = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -TERM {pid}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(
-                    status.success(),
-                    "exit after SIGTERM: {status}; log:\n{}",
-                    self.log()
-                );
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "still running 20 s after SIGTERM; log:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            // The sandboxed server dies with bwrap (setpriv --pdeathsig), and bwrap with us.
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn comm(pid: u32) -> Option<String> {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .ok()
-        .map(|s| s.trim().to_string())
-}
-
-/// The processes whose parent is `pid`.
-fn children(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let Some(child) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|s| s.parse::<u32>().ok());
-        if ppid == Some(pid) {
-            out.push(child);
-        }
-    }
-    out
-}
 
 /// A field of /proc/<pid>/status, e.g. `Uid`.
 fn proc_status(pid: u32, field: &str) -> String {
@@ -430,8 +273,8 @@ async fn runs_as_the_container_does() {
     let r = fetch(&client, &a.url("/metrics")).await.unwrap();
     assert_eq!(r.status, 200);
     let text = String::from_utf8(r.body).unwrap();
-    let families = metrics::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let problems = metrics::violations(&families, "mcp_gitops_");
+    let families = exposition::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let problems = exposition::violations(&families, "mcp_gitops_");
     assert!(problems.is_empty(), "{}\n\n{text}", problems.join("\n"));
     let problems = alert_rule_problems(&families);
     assert!(problems.is_empty(), "{}\n\n{text}", problems.join("\n"));
@@ -439,11 +282,11 @@ async fn runs_as_the_container_does() {
         assert!(families.contains_key(name), "no {name} in\n{text}");
     }
     assert_eq!(
-        metrics::value(&families, "mcp_gitops_ready", &[]),
+        exposition::value(&families, "mcp_gitops_ready", &[]),
         Some(1.0)
     );
     assert_eq!(
-        metrics::value(
+        exposition::value(
             &families,
             "mcp_gitops_served_revision_info",
             &[("revision", head.as_str())]
@@ -594,7 +437,7 @@ impl<'de> serde::Deserialize<'de> for TopLevelKeys {
 /// What in deploy/prometheus/alerts.yaml does not match the served metrics: every
 /// `mcp_gitops_…` name in an expression is a family of the scrape (a histogram's `_bucket`
 /// included), and every label its selector names is a label of that family.
-fn alert_rule_problems(families: &metrics::Families) -> Vec<String> {
+fn alert_rule_problems(families: &exposition::Families) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/prometheus/alerts.yaml");
     let rules: Json = serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -4,8 +4,8 @@
 //! error for its file. Documents come from the seed data, the rule fixtures, the example
 //! repository, and broken documents written here, one per kind of constraint.
 
+use crate::common::seed::seed_repo;
 use crate::common::{lint, spec_dir, write_files};
-use crate::seed::seed_repo;
 use mcp_gitops::check::diagnostic::Rule;
 use mcp_gitops::check::validate::Checked;
 use std::path::{Path, PathBuf};

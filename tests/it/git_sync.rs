@@ -2,7 +2,7 @@
 //! commits (with controlled dates) and pushes, and the real `serve` following it over
 //! `file://`. Webhooks are sent to the real socket.
 
-use crate::directory_mode::Service;
+use crate::common::service::Service;
 use mcp_gitops::git::fetch::{Credentials, GitConfig, GitSource};
 use mcp_gitops::http::ApiConfig;
 use mcp_gitops::server::Options;
@@ -220,9 +220,10 @@ async fn force_pushes_and_a_deleted_branch_are_followed_and_survived() {
         "{s}"
     );
     assert_eq!(service.get("/readyz").await.0, 200);
-    let metrics = crate::serve_socket::fetch(&service.client, &format!("{}/metrics", service.base))
-        .await
-        .unwrap();
+    let metrics =
+        crate::common::client::fetch(&service.client, &format!("{}/metrics", service.base))
+            .await
+            .unwrap();
     assert!(
         String::from_utf8_lossy(&metrics.body)
             .contains("mcp_gitops_git_fetches_total{outcome=\"failed\"}")

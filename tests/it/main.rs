@@ -1,6 +1,7 @@
 //! Integration tests, one binary so the build stays quick. Each module builds its own world in
 //! a temp dir; the official spec files are read from `../shared/spec/` (see `common`).
 
+mod abuse;
 mod api;
 mod base;
 mod browser;
@@ -16,6 +17,7 @@ mod layout;
 mod lint_cli;
 mod metrics;
 mod openapi;
+mod props;
 mod rules;
 mod schema;
 mod seed;

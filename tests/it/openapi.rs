@@ -3,7 +3,7 @@
 //! `ServerList`, single versions against `ServerResponse`, errors against the error shape of the
 //! spec's 404 responses. Formats (`date-time`, `uri`) are checked too.
 
-use crate::api::{Reply, fixture_app, send};
+use crate::common::fixture::{Reply, fixture_app, send};
 use crate::common::spec_dir;
 use axum::Router;
 use axum::http::Method;
@@ -199,7 +199,7 @@ async fn example_repo_responses_match_the_openapi() {
 #[tokio::test]
 async fn official_seed_responses_match_the_openapi() {
     let schemas = Schemas::load();
-    let repo = crate::seed::seed_repo(&spec_dir().join("seed.json"));
+    let repo = crate::common::seed::seed_repo(&spec_dir().join("seed.json"));
     let (responses, entries) = crawl(&served_directory(repo.path()).await, &schemas).await;
     assert!(
         responses > 20 && entries > 10,

@@ -1,14 +1,14 @@
 //! What only a real socket shows: VS Code's sequence of calls, and index swaps under continuous
 //! reads. Servers listen on 127.0.0.1:0; every loop is bounded in count and time.
 
-use crate::api::{REVISION, build_index, store_with};
+use crate::common::client::fetch;
+use crate::common::fixture::{REVISION, build_index, store_with};
 use mcp_gitops::http::{ApiConfig, AppState};
 use mcp_gitops::server::serve;
 use mcp_gitops::store::index::Index;
 use mcp_gitops::store::{Snapshot, Store};
 use serde_json::Value as Json;
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 /// A running server and the way to stop it.
-pub struct Running {
+struct Running {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -53,59 +53,6 @@ impl Running {
             .unwrap()
             .unwrap();
     }
-}
-
-pub struct Fetched {
-    pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: Vec<u8>,
-}
-
-impl Fetched {
-    pub fn json(&self) -> Json {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-/// GET as a browser-based client does (asking for compression), the body decoded.
-pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<Fetched, reqwest::Error> {
-    let resp = client
-        .get(url)
-        .header("accept-encoding", "gzip, deflate, br")
-        .header("accept", "application/json")
-        .send()
-        .await?;
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let raw = resp.bytes().await?.to_vec();
-    let mut body = Vec::new();
-    match headers
-        .get("content-encoding")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some("gzip") => {
-            flate2::read::GzDecoder::new(raw.as_slice())
-                .read_to_end(&mut body)
-                .unwrap();
-        }
-        Some("br") => {
-            brotli::Decompressor::new(raw.as_slice(), 4096)
-                .read_to_end(&mut body)
-                .unwrap();
-        }
-        None => body = raw,
-        Some(other) => panic!("unexpected content-encoding {other}"),
-    }
-    Ok(Fetched {
-        status,
-        headers,
-        body,
-    })
 }
 
 /// JavaScript's `encodeURIComponent`.

@@ -3,7 +3,11 @@
 //! configuration, headers (CSP, caching), the read token, the banner and not-ready pages.
 //! What only a browser shows (typing, rendering, requests made) is in `browser`.
 
-use crate::api::{FIXTURE, FIXTURE_TIMES, REVISION, Reply, build_index, get, send, store_with};
+use crate::common::example::{EXAMPLE_REPO, names_in};
+use crate::common::fixture::{
+    FIXTURE, FIXTURE_TIMES, REVISION, Reply, at, build_index, get, send, store_with,
+};
+use crate::common::vscode::assert_vscode_config;
 use axum::Router;
 use axum::http::{Method, StatusCode};
 use mcp_gitops::check::diagnostic::{Diagnostic, Rule};
@@ -18,29 +22,17 @@ use std::path::Path;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-pub const EXAMPLE_REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/example-repo");
-
 /// Loads and validates a registry directory (which must be free of errors) into an index.
-pub fn index_of(dir: &Path, commit: Option<&str>) -> Index {
+fn index_of(dir: &Path, commit: Option<&str>) -> Index {
     let checked = validate::check(load::read_dir(dir).unwrap());
     assert_eq!(checked.errors(), 0, "{} has errors", dir.display());
     Index::build(&Input {
         servers: &checked.servers,
         commit,
         times: &Times::new(),
-        fallback_time: crate::api::at("2025-06-01T12:00:00Z"),
+        fallback_time: at("2025-06-01T12:00:00Z"),
         tombstones: &Default::default(),
     })
-}
-
-/// Every server name defined under `dir/servers`.
-pub fn names_in(dir: &Path) -> BTreeSet<String> {
-    let checked = validate::check(load::read_dir(dir).unwrap());
-    checked
-        .servers
-        .iter()
-        .filter_map(|s| s.name().map(str::to_string))
-        .collect()
 }
 
 fn example_app(config: ApiConfig) -> (Router, Arc<Store>) {
@@ -86,7 +78,7 @@ fn loaded_urls(html: &str) -> Vec<String> {
 }
 
 /// The decoded JSON of every "Install in VS Code" link on a page.
-pub fn install_configs(html: &str) -> Vec<Json> {
+fn install_configs(html: &str) -> Vec<Json> {
     html.split("data-install=\"vscode\" href=\"")
         .skip(1)
         .map(|s| {
@@ -98,74 +90,6 @@ pub fn install_configs(html: &str) -> Vec<Json> {
             serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
         })
         .collect()
-}
-
-/// Checks one install link's JSON as VS Code reads it (`{name, ...config, inputs?}`, see VS
-/// Code's `mcpUrlHandler.ts` and the mcp.json reference): the server shape for its `type`,
-/// string-only `args`/`env`/`headers`, and every `${input:id}` backed by exactly one input.
-pub fn assert_vscode_config(j: &Json) {
-    let obj = j.as_object().expect("an object");
-    assert!(obj["name"].as_str().is_some_and(|n| !n.is_empty()), "{j}");
-    let strings = |v: &Json| match v {
-        Json::Array(a) => a.iter().all(Json::is_string),
-        Json::Object(o) => o.values().all(Json::is_string),
-        _ => false,
-    };
-    match obj["type"].as_str() {
-        Some("stdio") => {
-            assert!(
-                obj["command"].as_str().is_some_and(|c| !c.is_empty()),
-                "{j}"
-            );
-            assert!(strings(&obj["args"]), "args are strings: {j}");
-            if let Some(env) = obj.get("env") {
-                assert!(strings(env), "env values are strings: {j}");
-            }
-            assert!(!obj.contains_key("url"), "{j}");
-        }
-        Some("http" | "sse") => {
-            let url = obj["url"].as_str().unwrap();
-            assert!(
-                url.starts_with("https://") || url.starts_with("http://"),
-                "{url}"
-            );
-            if let Some(h) = obj.get("headers") {
-                assert!(strings(h), "header values are strings: {j}");
-            }
-            assert!(!obj.contains_key("command"), "{j}");
-        }
-        other => panic!("unknown server type {other:?}: {j}"),
-    }
-    let known = [
-        "name", "type", "command", "args", "env", "url", "headers", "inputs",
-    ];
-    for k in obj.keys() {
-        assert!(known.contains(&k.as_str()), "unexpected key {k}: {j}");
-    }
-    let inputs: Vec<&Json> = obj
-        .get("inputs")
-        .map(|i| i.as_array().expect("inputs is an array").iter().collect())
-        .unwrap_or_default();
-    let mut ids = BTreeSet::new();
-    for i in &inputs {
-        let id = i["id"].as_str().expect("an input id");
-        assert!(ids.insert(id.to_string()), "input {id} twice: {j}");
-        assert!(i["description"].is_string(), "{i}");
-        match i["type"].as_str() {
-            Some("promptString") => assert!(i["password"].is_boolean(), "{i}"),
-            Some("pickString") => assert!(strings(&i["options"]), "{i}"),
-            other => panic!("unknown input type {other:?}"),
-        }
-    }
-    let text = j.to_string();
-    let mut used = BTreeSet::new();
-    for part in text.split("${input:").skip(1) {
-        used.insert(part.split('}').next().unwrap().to_string());
-    }
-    assert_eq!(
-        used, ids,
-        "every input used and every reference defined: {j}"
-    );
 }
 
 #[tokio::test]

@@ -492,6 +492,24 @@ fn deploy_settings_name_existing_variables_and_mounted_paths() {
         .find(|c| c["name"] == "mcp-gitops")
         .expect("the mcp-gitops container");
     assert_eq!(container["ports"][0]["containerPort"], 8080);
+    // The operators' port is the container's second, scraped by Prometheus, kept out of the
+    // Service.
+    assert_eq!(data["MCP_GITOPS_OPS_LISTEN"], "0.0.0.0:9090");
+    assert_eq!(container["ports"][1]["name"], "ops");
+    assert_eq!(container["ports"][1]["containerPort"], 9090);
+    assert_eq!(
+        deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"],
+        "9090"
+    );
+    let service = yaml(&root().join("deploy/kubernetes/base/service.yaml"));
+    assert!(
+        service["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["targetPort"] != "ops"),
+        "the ops port is not exposed by the Service"
+    );
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
     assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);

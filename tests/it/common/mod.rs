@@ -1,4 +1,14 @@
-//! Shared test helpers: where the official spec lives, and small builders.
+//! Helpers used by more than one test module (test modules never borrow from each other): where
+//! the official spec lives and small builders here, the rest by topic in the files below.
+
+pub mod client;
+pub mod example;
+pub mod exposition;
+pub mod fixture;
+pub mod process;
+pub mod seed;
+pub mod service;
+pub mod vscode;
 
 use std::path::{Path, PathBuf};
 

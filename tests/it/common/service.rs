@@ -1,0 +1,100 @@
+//! The real service (`server::start`) in-process on 127.0.0.1 port 0, and waiting on what it
+//! serves.
+
+use crate::common::client::fetch;
+use mcp_gitops::http::ApiConfig;
+use mcp_gitops::server::{Options, start};
+use mcp_gitops::store::source::Source;
+use serde_json::Value as Json;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub(crate) struct Service {
+    pub base: String,
+    pub client: reqwest::Client,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), mcp_gitops::server::ServeError>>,
+}
+
+impl Service {
+    /// The real service on a directory, on 127.0.0.1 port 0.
+    pub(crate) async fn start(dir: PathBuf) -> Service {
+        Service::start_with(Options {
+            source: Source::Directory(dir),
+            api: ApiConfig {
+                cache_max_age: 5,
+                read_token: None,
+            },
+            debounce: Duration::from_millis(50),
+            poll_interval: Duration::from_secs(3600),
+            webhook_secret_file: None,
+            read_token_file: None,
+        })
+        .await
+    }
+
+    /// The real service with these options, on 127.0.0.1 port 0.
+    pub(crate) async fn start_with(options: Options) -> Service {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(start(options, listener, async {
+            let _ = stopped.await;
+        }));
+        Service {
+            base,
+            client: reqwest::Client::new(),
+            stop,
+            task,
+        }
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> (u16, Json) {
+        let r = fetch(&self.client, &format!("{}{path}", self.base))
+            .await
+            .unwrap();
+        (r.status, r.json())
+    }
+
+    pub(crate) async fn description(&self) -> Option<String> {
+        let (status, j) = self
+            .get("/v0.1/servers/io.github.acme%2Fweather/versions/latest")
+            .await;
+        (status == 200).then(|| j["server"]["description"].as_str().unwrap().to_string())
+    }
+
+    /// Polls `probe` until it gives `Some`, for at most 15 s.
+    pub(crate) async fn wait_for<T>(
+        &self,
+        what: &str,
+        mut probe: impl AsyncFnMut(&Service) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        for _ in 0..600 {
+            if let Some(v) = probe(self).await {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("gave up waiting for {what}");
+    }
+
+    pub(crate) async fn wait_for_description(&self, expected: &str) {
+        self.wait_for(&format!("description `{expected}`"), async |s: &Service| {
+            (s.description().await.as_deref() == Some(expected)).then_some(())
+        })
+        .await;
+    }
+
+    pub(crate) async fn stop(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(Duration::from_secs(15), self.task)
+            .await
+            .expect("stops in time")
+            .unwrap()
+            .unwrap();
+    }
+}
