@@ -35,13 +35,13 @@ impl Encoding {
         else {
             return Encoding::Identity;
         };
-        let items: Vec<(&str, f32)> = accept.split(',').filter_map(accept_item).collect();
+        // Scanned once per coding offered (two at most): no allocation on the hot path.
+        let items = || accept.split(',').filter_map(accept_item);
         let q_of = |name: &str| {
-            items
-                .iter()
+            items()
                 .find(|(token, _)| token.eq_ignore_ascii_case(name))
-                .or_else(|| items.iter().find(|(token, _)| *token == "*"))
-                .map(|&(_, q)| q)
+                .or_else(|| items().find(|(token, _)| *token == "*"))
+                .map(|(_, q)| q)
         };
         let mut best = (Encoding::Identity, 0.0f32);
         for &coding in offered {

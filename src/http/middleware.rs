@@ -55,8 +55,13 @@ pub async fn every_response(State(state): State<AppState>, req: Request, next: N
 /// every API response a handler did not already mark.
 fn common_headers(state: &AppState, uri: &Uri, mut response: Response) -> Response {
     let api = is_api_path(uri.path());
+    // Bare: no body of ours (axum's rejections are plain text).
+    let ours = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
     if response.status().is_client_error()
-        && !response.headers().contains_key(header::CONTENT_TYPE)
+        && !ours
         && let Some(error) = HttpError::from_bare(response.status())
     {
         // axum's 405 names the methods the route takes: keep them, in the documented form.

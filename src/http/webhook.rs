@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use tower::ServiceBuilder;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 /// Larger push payloads are refused with a JSON 413 (GitHub caps its own at 25 MB; pushes to a
 /// registry of YAML files are far smaller).
@@ -28,10 +30,18 @@ pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 /// deliveries, nor anything else, for long); past it the delivery gets a 503.
 pub const SECRET_READ_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/webhook", post(receive))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+/// `POST /webhook`, its body bounded in size and time (`--request-timeout`, `--body-timeout`).
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let limits = state.limits;
+    Router::new().route("/webhook", post(receive)).layer(
+        ServiceBuilder::new()
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                limits.request_timeout,
+            ))
+            .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+    )
 }
 
 async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {

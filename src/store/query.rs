@@ -221,10 +221,18 @@ pub fn list_key(raw: Option<&str>) -> String {
         "version",
         "include_deleted",
     ];
-    let params = Params::parse(raw);
+    // The first non-empty value of each, borrowed from the query where nothing needs decoding.
+    let mut values: [Option<std::borrow::Cow<str>>; KNOWN.len()] = Default::default();
+    for (name, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        if let Some(i) = KNOWN.iter().position(|k| *k == name)
+            && values[i].is_none()
+        {
+            values[i] = Some(value);
+        }
+    }
     let mut key = String::from("list");
-    for name in KNOWN {
-        if let Some(value) = params.get(name) {
+    for (name, value) in KNOWN.iter().zip(&values) {
+        if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
             // Length-prefixed: no value can pass for another parameter.
             key.push_str(&format!("\n{name}:{}:{value}", value.len()));
         }

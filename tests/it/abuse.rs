@@ -449,6 +449,36 @@ async fn a_hung_webhook_secret_does_not_stall_other_requests() {
 }
 
 #[tokio::test]
+async fn webhook_events_other_than_push_do_nothing_and_big_bodies_get_a_json_413() {
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = tmp.path().join("secret");
+    std::fs::write(&secret, "s3cret").unwrap();
+    let mut opts = options(Path::new(EXAMPLE_REPO));
+    opts.webhook_secret_file = Some(secret);
+    let edge = Edge::start(opts, Limits::default(), false).await;
+    edge.wait_served().await;
+    let post = |event: &'static str, body: Vec<u8>| {
+        let signature = mcp_gitops::http::webhook::github_signature(b"s3cret", &body);
+        edge.client
+            .post(edge.url("/webhook"))
+            .header("x-github-event", event)
+            .header("x-hub-signature-256", signature)
+            .body(body)
+            .send()
+    };
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(post("ping", b"{}".to_vec()).await.unwrap()), 200);
+    assert_eq!(status(post("issues", b"{}".to_vec()).await.unwrap()), 200);
+    assert_eq!(status(post("push", b"{}".to_vec()).await.unwrap()), 202);
+    let r = post("push", vec![b' '; 6 << 20]).await.unwrap();
+    assert_eq!(r.status(), 413);
+    let text = r.text().await.unwrap();
+    let json: Json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+    assert_eq!(json["status"], 413);
+    edge.stop().await;
+}
+
+#[tokio::test]
 async fn a_missing_webhook_secret_refuses_to_start() {
     let mut opts = options(Path::new(EXAMPLE_REPO));
     opts.webhook_secret_file = Some(PathBuf::from("/nonexistent/webhook-secret"));

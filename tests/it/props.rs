@@ -157,4 +157,11 @@ proptest! {
         answers_below_500(&format!("/v0/servers/{}/{}/versions/{}", e(&name), e(&version), e(&version)))?;
         answers_below_500(&format!("/servers/{}/{}?version={}", e(&name), e(&version), e(&version)))?;
     }
+
+    #[test]
+    fn any_page_query(q in "\\PC{0,30}", page in param_value(), r in "\\PC{0,20}") {
+        answers_below_500(&format!("/?q={}&page={}", enc(&q), enc(&page)))?;
+        answers_below_500(&format!("/search.json?r={}", enc(&r)))?;
+        answers_below_500(&format!("/assets/{}?v={}", enc(&q), enc(&r)))?;
+    }
 }
