@@ -224,11 +224,12 @@ fn one_server(
     let snap = state.app.snapshot()?;
     let include_deleted = query::include_deleted(uri.query())?;
     // What the request asks, decoded: `%2F`, `%252F` and `/` in the name are one entry.
-    let key = format!(
-        "server\n{}\n{}\n{include_deleted}",
-        path.name,
-        path.version.as_deref().unwrap_or("\0")
-    );
+    let version = path.version.as_deref().unwrap_or("\0");
+    let mut key = String::with_capacity(16 + path.name.len() + version.len());
+    for part in ["server\n", &path.name, "\n", version] {
+        key.push_str(part);
+    }
+    key.push_str(if include_deleted { "\ntrue" } else { "\nfalse" });
     if let Some(hit) = state.responses.get(&snap, &key) {
         return Ok(respond(state, &hit, headers));
     }

@@ -3,6 +3,7 @@
 
 use crate::http::error::HttpError;
 use percent_encoding::percent_decode_str;
+use std::borrow::Cow;
 
 /// A server path, decoded. The name arrives percent-encoded (`io.github.acme%2Fweather`), twice
 /// encoded (`%252F`, accepted like the official registry does), or with a bare `/`.
@@ -26,36 +27,60 @@ impl ServerPath {
             .split_once("/servers/")
             .map(|(_, rest)| rest)
             .ok_or_else(not_found)?;
-        let seg: Vec<&str> = rest.split('/').collect();
-        if seg.iter().any(|s| s.is_empty()) {
-            return Err(not_found());
+        // At most four segments matter; a fifth means no route. No list is allocated: this
+        // runs for every request to a server path.
+        let mut seg = [""; 5];
+        let mut count = 0;
+        for part in rest.split('/') {
+            if part.is_empty() || count == seg.len() {
+                return Err(not_found());
+            }
+            seg[count] = part;
+            count += 1;
         }
-        let joined =
-            |a: &str, b: &str| Ok::<_, HttpError>(format!("{}/{}", decode(a)?, decode(b)?));
-        let (name, version) = match seg.as_slice() {
-            [name, "versions"] => (decode(name)?, None),
-            [name, "versions", v] if decode(name)?.contains('/') => (decode(name)?, Some(*v)),
+        let joined = |a: &str, b: &str| {
+            let (a, b) = (decode(a)?, decode(b)?);
+            let mut name = String::with_capacity(a.len() + 1 + b.len());
+            name.push_str(&a);
+            name.push('/');
+            name.push_str(&b);
+            Ok::<_, HttpError>(name)
+        };
+        let (name, version) = match &seg[..count] {
+            [name, "versions"] => (decode(name)?.into_owned(), None),
+            // An encoded name holds its `/`; otherwise this is `{namespace}/{name}/versions`.
+            [name, "versions", v] if decode(name)?.contains('/') => {
+                (decode(name)?.into_owned(), Some(*v))
+            }
             [ns, name, "versions"] => (joined(ns, name)?, None),
             [ns, name, "versions", v] => (joined(ns, name)?, Some(*v)),
             _ => return Err(not_found()),
         };
         Ok(ServerPath {
             name,
-            version: version.map(decode).transpose()?,
+            version: version
+                .map(|v| decode(v).map(Cow::into_owned))
+                .transpose()?,
         })
     }
 }
 
 /// Percent-decodes a path segment twice, as the official registry does (its router decodes
 /// once, its handler again), so `%2F` and `%252F` both give `/`; `+` stays `+`.
-fn decode(raw: &str) -> Result<String, HttpError> {
+fn decode(raw: &str) -> Result<Cow<'_, str>, HttpError> {
     let once = percent_decode_str(raw)
         .decode_utf8()
         .map_err(|_| not_utf8())?;
-    let twice = percent_decode_str(&once)
-        .decode_utf8()
-        .map_err(|_| not_utf8())?
-        .into_owned();
+    let twice = if once.contains('%') {
+        Cow::Owned(
+            percent_decode_str(&once)
+                .decode_utf8()
+                .map_err(|_| not_utf8())?
+                .into_owned(),
+        )
+    } else {
+        once
+    };
     if twice.contains('\0') {
         return Err(HttpError::BadRequest(
             "the path holds a NUL character".into(),
