@@ -84,10 +84,12 @@ async def one(deadline):
                 w.write(b"X")
                 await w.drain()
                 if r.at_eof():
+                    closed += 1
                     break
+            else:
+                w.close()
         except (ConnectionError, OSError):
-            pass
-        closed += 1
+            closed += 1
         await asyncio.sleep(0.1)
 async def main():
     deadline = asyncio.get_running_loop().time() + seconds

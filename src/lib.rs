@@ -12,7 +12,8 @@
 //! ```
 //!
 //! At the root: `main.rs` and `cli.rs` (the command line), `server.rs` (the wiring of `serve`),
-//! and small leaves every floor may use (`parallel`, `error_chain`, `synth`).
+//! `process.rs` (open-files limit, panic hook, SIGHUP), and small leaves every floor may use
+//! (`parallel`, `error_chain`, `synth`).
 
 pub mod check;
 pub mod cli;
@@ -21,6 +22,7 @@ pub mod git;
 pub mod http;
 pub mod lint;
 pub mod parallel;
+pub mod process;
 pub mod server;
 pub mod store;
 pub mod synth;

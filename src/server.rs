@@ -7,6 +7,7 @@ use crate::git::fetch::{self, Credentials, FetchError, GitConfig, GitSource, Tim
 use crate::http::listener::{self, ConnLimits};
 use crate::http::webhook;
 use crate::http::{self, ApiConfig, AppState, EdgeLimits, OpsPlacement};
+use crate::process;
 use crate::store::Store;
 use crate::store::follow;
 use crate::store::reload::Reloader;
@@ -19,10 +20,6 @@ use tokio::net::TcpListener;
 
 /// How long open connections get to finish after a shutdown signal.
 pub const GRACE: Duration = Duration::from_secs(10);
-
-/// File descriptors kept free below the limit for what is not a client connection: the git
-/// mirror and its packs, the files a reload reads, the watcher, the logs.
-const FD_HEADROOM: u64 = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -147,7 +144,7 @@ pub async fn start_with(
         ))),
         _ => None,
     };
-    let hangups = tokio::spawn(sync_on_hangup(Arc::clone(&state.sync_now)));
+    let hangups = tokio::spawn(process::sync_on_hangup(Arc::clone(&state.sync_now)));
 
     // One shutdown signal for every listener.
     let (stopping, stop) = tokio::sync::watch::channel(false);
@@ -205,14 +202,14 @@ pub async fn start_with(
 
 /// `mcp-gitops serve`: reads the arguments, binds, and runs until SIGINT or SIGTERM.
 pub async fn run(args: &ServeArgs) -> Result<(), ServeError> {
-    install_panic_hook();
+    process::install_panic_hook();
     let source = source(args)?;
     let read_token = args
         .read_token_file
         .as_deref()
         .map(read_secret_file)
         .transpose()?;
-    let max_connections = connection_cap(args.max_connections);
+    let max_connections = process::connection_cap(args.max_connections);
     let bind = |addr: &String| {
         let addr = addr.clone();
         async move {
@@ -303,63 +300,6 @@ fn read_secret_file(path: &std::path::Path) -> Result<String, ServeError> {
     Ok(token.to_string())
 }
 
-/// Raises the soft limit on open files to the hard limit (as Go's runtime and nginx
-/// deployments do: the soft default of 1024 is a relic), and returns the connection cap:
-/// `wanted`, but never so close to the limit that idle sockets could leave no descriptor for
-/// the rest of the process.
-fn connection_cap(wanted: usize) -> usize {
-    let limit = raise_open_files_limit();
-    let room = limit.map_or(wanted as u64, |l| l.saturating_sub(FD_HEADROOM).max(16));
-    let cap = (wanted as u64).min(room) as usize;
-    if cap < wanted {
-        tracing::warn!(
-            wanted,
-            cap,
-            open_files_limit = limit,
-            "the open-files limit is low: fewer connections are accepted at once than asked for"
-        );
-    }
-    cap
-}
-
-#[cfg(target_os = "linux")]
-fn raise_open_files_limit() -> Option<u64> {
-    use rustix::process::{Resource, getrlimit, setrlimit};
-    let mut limit = getrlimit(Resource::Nofile);
-    if let Some(hard) = limit.maximum
-        && limit.current.is_some_and(|soft| soft < hard)
-    {
-        limit.current = Some(hard);
-        if let Err(e) = setrlimit(Resource::Nofile, limit) {
-            tracing::warn!(error = %e, "cannot raise the open-files limit");
-        }
-    }
-    getrlimit(Resource::Nofile).current
-}
-
-#[cfg(not(target_os = "linux"))]
-fn raise_open_files_limit() -> Option<u64> {
-    None
-}
-
-/// One log line per panic, where it happened, no backtrace: a request that panics is answered
-/// with a 500 (`http::with_edge`) and must not flood the log.
-fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        let at = info
-            .location()
-            .map(|l| format!("{}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        tracing::error!(%message, %at, "panic");
-    }));
-}
-
 /// How often the read token file is looked at for a new token.
 const SECRET_RECHECK: Duration = Duration::from_secs(5);
 
@@ -385,25 +325,6 @@ async fn follow_secret_file(file: PathBuf, token: Arc<arc_swap::ArcSwap<String>>
             }
         }
     }
-}
-
-/// SIGHUP syncs now (a fetch, or a reload of the directory), as nginx and Prometheus reload on
-/// it, instead of ending the process.
-async fn sync_on_hangup(sync_now: Arc<tokio::sync::Notify>) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-            tracing::warn!("cannot listen for SIGHUP");
-            return;
-        };
-        while hangups.recv().await.is_some() {
-            tracing::info!("SIGHUP received: syncing now");
-            sync_now.notify_one();
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = sync_now;
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM (what Kubernetes sends).

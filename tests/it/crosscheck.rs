@@ -5,7 +5,7 @@
 //! repository, and broken documents written here, one per kind of constraint.
 
 use crate::common::seed::seed_repo;
-use crate::common::{lint, spec_dir, write_files};
+use crate::common::{lint, write_files};
 use mcp_gitops::check::diagnostic::Rule;
 use mcp_gitops::check::validate::Checked;
 use std::path::{Path, PathBuf};
@@ -22,8 +22,8 @@ const VIOLATIONS: &[Rule] = &[
     Rule::SchemaVariant,
 ];
 
-fn official_schema() -> jsonschema::Validator {
-    let path = spec_dir().join("schemas/2025-12-11.json");
+fn official_schema(spec: &Path) -> jsonschema::Validator {
+    let path = spec.join("schemas/2025-12-11.json");
     let schema = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     jsonschema::draft7::new(&schema)
         .unwrap_or_else(|e| panic!("{} does not compile: {e}", path.display()))
@@ -100,11 +100,12 @@ fn missed(verdicts: &[Verdict], repo: &str) -> Vec<String> {
 
 #[test]
 fn on_the_seed_data_lint_and_the_official_schema_agree_both_ways() {
-    let schema = official_schema();
+    let spec = crate::spec_or_skip!();
+    let schema = official_schema(&spec);
     let mut failures = Vec::new();
     let mut rejected = 0;
     for seed in ["seed-2025-10-03-pre/seed.json", "seed.json"] {
-        let repo = seed_repo(&spec_dir().join(seed));
+        let repo = seed_repo(&spec.join(seed));
         let verdicts = verdicts(&lint(repo.path(), None), &schema);
         failures.extend(missed(&verdicts, seed));
         // And the other way: what the schema accepts, our schema checks accept.
@@ -127,7 +128,7 @@ fn on_the_seed_data_lint_and_the_official_schema_agree_both_ways() {
 
 #[test]
 fn on_the_rule_fixtures_what_the_official_schema_rejects_lint_reports() {
-    let schema = official_schema();
+    let schema = official_schema(&crate::spec_or_skip!());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
     let mut failures = Vec::new();
     let mut documents = 0;
@@ -156,7 +157,8 @@ fn on_the_example_repository_what_the_official_schema_rejects_lint_reports() {
     if !repo.is_dir() {
         return;
     }
-    let verdicts = verdicts(&lint(&repo, None), &official_schema());
+    let spec = crate::spec_or_skip!();
+    let verdicts = verdicts(&lint(&repo, None), &official_schema(&spec));
     let failures = missed(&verdicts, "example-repo");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -385,7 +387,7 @@ fn lint_documents(docs: &[String], prefix: &str) -> (tempfile::TempDir, Checked)
 
 #[test]
 fn broken_documents_are_rejected_by_both_for_the_same_reason() {
-    let schema = official_schema();
+    let schema = official_schema(&crate::spec_or_skip!());
     let cases = broken_documents();
     let docs: Vec<String> = cases.iter().map(|(_, d)| d.clone()).collect();
     let (_dir, checked) = lint_documents(&docs, "broken");
@@ -423,7 +425,7 @@ fn broken_documents_are_rejected_by_both_for_the_same_reason() {
 
 #[test]
 fn valid_documents_are_accepted_by_both() {
-    let schema = official_schema();
+    let schema = official_schema(&crate::spec_or_skip!());
     let docs = valid_documents();
     let (_dir, checked) = lint_documents(&docs, "valid");
     let mut failures = Vec::new();

@@ -10,6 +10,7 @@ pub mod seed;
 pub mod service;
 pub mod vscode;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// libgit2's socket timeouts are process-wide and set by the first git source made: every
@@ -22,16 +23,39 @@ pub const GIT_TIMEOUTS: mcp_gitops::git::fetch::Timeouts = mcp_gitops::git::fetc
 };
 
 /// `../shared/spec/` beside the checkout: the official OpenAPI, server.json schemas and seed
-/// data. They are references written elsewhere and are never copied into this repository.
-pub fn spec_dir() -> PathBuf {
+/// data. They are references written elsewhere and are never copied into this repository, so
+/// a fresh clone has none: the tests that need them then print one line and pass, unless
+/// `MCP_GITOPS_REQUIRE_SPEC` is set (`.ci/run` sets it), when a missing spec fails them.
+pub fn spec_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec");
+    if dir.is_dir() {
+        return Some(dir);
+    }
     assert!(
-        dir.is_dir(),
-        "{} is absent: these tests read the official MCP registry spec (schemas, OpenAPI, seed \
-         data) from the shared/ folder beside the checkout; put it there to run them",
+        std::env::var_os("MCP_GITOPS_REQUIRE_SPEC").is_none(),
+        "{} is absent and MCP_GITOPS_REQUIRE_SPEC is set: these tests read the official MCP \
+         registry spec (schemas, OpenAPI, seed data) from the shared/ folder beside the checkout",
         dir.display()
     );
-    dir
+    // Written to stderr itself, not through `eprintln!`, which the test harness captures and
+    // hides for a passing test: the skip must be seen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {} is absent (the official spec; set MCP_GITOPS_REQUIRE_SPEC to require it)",
+        dir.display()
+    );
+    None
+}
+
+/// The spec folder, or the calling test returns early (skipped, with one line said).
+#[macro_export]
+macro_rules! spec_or_skip {
+    () => {
+        match $crate::common::spec_dir() {
+            Some(dir) => dir,
+            None => return,
+        }
+    };
 }
 
 /// Writes `files` (path, text) below `root`, creating folders.
