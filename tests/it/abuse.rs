@@ -100,10 +100,14 @@ impl Edge {
     }
 
     async fn get(&self, path: &str) -> (u16, Json) {
+        let (status, text) = self.text(path).await;
+        (status, serde_json::from_str(&text).unwrap_or(Json::Null))
+    }
+
+    async fn text(&self, path: &str) -> (u16, String) {
         let r = self.client.get(self.url(path)).send().await.unwrap();
         let status = r.status().as_u16();
-        let text = r.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Json::Null))
+        (status, r.text().await.unwrap_or_default())
     }
 
     async fn stop(self) {
@@ -188,7 +192,7 @@ async fn slow_headers_and_idle_sockets_are_closed_within_the_header_timeout() {
     for wait in waits {
         let took = wait.await.unwrap().expect("closed within 6 s");
         assert!(
-            took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+            took >= Duration::from_millis(900) && took < Duration::from_secs(4),
             "closed after {took:?}, the header timeout being 1 s"
         );
     }
@@ -209,7 +213,7 @@ async fn slow_headers_and_idle_sockets_are_closed_within_the_header_timeout() {
     )
     .await
     .expect("an idle keep-alive connection is closed");
-    assert!(took < Duration::from_secs(3), "idle for {took:?}");
+    assert!(took < Duration::from_secs(4), "idle for {took:?}");
     edge.stop().await;
 }
 
@@ -283,45 +287,19 @@ async fn url_churn_stays_within_the_cache_bound() {
     // 2,000 requests, each with a unique ignored 8 KB parameter: one response, one entry.
     let filler = "x".repeat(8 * 1024);
     for i in 0..2000 {
-        let r = edge
-            .client
-            .get(edge.url(&format!("/v0.1/servers?limit=5&junk{i}={filler}")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        let path = format!("/v0.1/servers?limit=5&junk{i}={filler}");
+        assert_eq!(edge.text(&path).await.0, 200);
     }
-    let metrics = edge
-        .client
-        .get(edge.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = edge.text("/metrics").await.1;
     assert_eq!(sample(&metrics, "mcp_gitops_response_cache_entries"), 1.0);
     let held = sample(&metrics, "mcp_gitops_response_cache_bytes");
     assert!(held < 1_000_000.0, "{held} bytes for one small page");
     // Distinct requests the API does know each get an entry, all weighed against the budget.
     for i in 0..300 {
-        let r = edge
-            .client
-            .get(edge.url(&format!("/v0.1/servers?search=churn-{i}")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        let path = format!("/v0.1/servers?search=churn-{i}");
+        assert_eq!(edge.text(&path).await.0, 200);
     }
-    let metrics = edge
-        .client
-        .get(edge.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = edge.text("/metrics").await.1;
     let entries = sample(&metrics, "mcp_gitops_response_cache_entries");
     let held = sample(&metrics, "mcp_gitops_response_cache_bytes");
     assert!(entries > 1.0, "{entries}");
