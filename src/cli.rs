@@ -89,7 +89,7 @@ pub struct ServeArgs {
 
     /// With a git URL: how often to fetch, e.g. `10s`, `30s`, `5m` (±10% jitter, so replicas
     /// spread out). A webhook syncs at once.
-    #[arg(long, env = "MCP_GITOPS_POLL_INTERVAL", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, env = "MCP_GITOPS_POLL_INTERVAL", value_name = "DURATION", default_value = "30s", value_parser = parse_poll_interval)]
     pub poll_interval: std::time::Duration,
 
     /// A file holding an HTTPS access token for the git remote (re-read at every fetch, so a
@@ -171,37 +171,39 @@ fn default_cache_dir() -> PathBuf {
     std::env::temp_dir().join("mcp-gitops-cache")
 }
 
-/// `500ms`, `10s`, `5m`, `1h`, or a plain number of seconds.
+/// A duration as people write it (`500ms`, `90s`, `1m30s`, `5m`, `1h`; humantime's grammar),
+/// or a plain number of seconds; never zero.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 30s or 5m"))?;
-    let seconds = match unit {
-        "ms" => return non_zero(std::time::Duration::from_millis(n)),
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("`{text}`: the unit must be ms, s, m or h")),
+    let d = match text.parse::<u64>() {
+        Ok(seconds) => std::time::Duration::from_secs(seconds),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|e| format!("`{text}` is not a duration like 30s, 1m30s or 5m ({e})"))?,
     };
-    non_zero(std::time::Duration::from_secs(seconds))
+    if d.is_zero() {
+        return Err("the duration must be above zero".to_string());
+    }
+    Ok(d)
 }
 
-fn non_zero(d: std::time::Duration) -> Result<std::time::Duration, String> {
-    if d.is_zero() {
-        Err("the duration must be above zero".to_string())
-    } else {
-        Ok(d)
+/// Fetching more often than this only loads the git host (a webhook syncs at once anyway).
+pub const MIN_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `--poll-interval`: a duration of at least `MIN_POLL_INTERVAL`.
+fn parse_poll_interval(text: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(text)?;
+    if d < MIN_POLL_INTERVAL {
+        return Err(format!(
+            "the poll interval must be at least 1s (got {text}): fetching more often only loads \
+             the git host; a webhook (--webhook-secret-file) syncs at once"
+        ));
     }
+    Ok(d)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use super::{parse_duration, parse_poll_interval};
     use std::time::Duration;
 
     #[test]
@@ -212,7 +214,20 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
         assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("m").is_err());
+        // As git-sync, Flux and Kubernetes users write them.
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        // Too large for any clock: an error, not an overflow.
+        assert!(parse_duration("99999999999999999999h").is_err());
+    }
+
+    #[test]
+    fn poll_intervals_have_a_floor() {
+        assert_eq!(parse_poll_interval("1s"), Ok(Duration::from_secs(1)));
+        let e = parse_poll_interval("1ms").unwrap_err();
+        assert!(e.contains("at least 1s"), "{e}");
+        assert!(parse_poll_interval("500ms").is_err());
     }
 }
