@@ -166,6 +166,12 @@ impl Reloader {
                 }
                 attempt(Outcome::Invalid, revision, errors, warnings, None)
             }
+            // A fetch that brings the commit already served is a good attempt, whatever the
+            // attempts before it did: the backoff resets and /status stops saying "failed".
+            Err(Rejected::Served(revision)) => {
+                tracing::debug!(%revision, "commit already served");
+                attempt(Outcome::Unchanged, Some(revision), vec![], 0, None)
+            }
             Err(Rejected::Tried(revision)) => {
                 let last = self.store.last_attempt();
                 tracing::debug!(%revision, "commit already tried");
@@ -232,10 +238,13 @@ impl Reloader {
             .store
             .current()
             .is_some_and(|s| s.revision == commit_id)
-            || self
-                .store
-                .last_attempt()
-                .is_some_and(|a| a.revision.as_deref() == Some(&commit_id))
+        {
+            return Err(Rejected::Served(commit_id));
+        }
+        if self
+            .store
+            .last_attempt()
+            .is_some_and(|a| a.revision.as_deref() == Some(&commit_id))
         {
             return Err(Rejected::Tried(commit_id));
         }
@@ -302,7 +311,9 @@ enum Rejected {
         revision: Option<String>,
     },
     Unreadable(String),
-    /// The commit is the one served or the one last tried: nothing to do.
+    /// The commit is the one served: nothing to do, and nothing failed.
+    Served(String),
+    /// The commit is the one last tried and rejected: nothing to do; it stays rejected.
     Tried(String),
 }
 

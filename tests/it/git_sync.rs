@@ -237,6 +237,44 @@ async fn force_pushes_and_a_deleted_branch_are_followed_and_survived() {
 }
 
 #[tokio::test]
+async fn a_branch_restored_at_the_served_commit_is_healthy_at_once() {
+    let up = Upstream::new();
+    let first = up.commit(0, &[(WEATHER, V1)]);
+    let poll = Duration::from_secs(1);
+    let service = up.serve(poll, None).await;
+    wait_for_commit(&service, &first).await;
+    // The branch goes away for a few polls (failures, backoff), then comes back unchanged.
+    crate::common::git(&up.bare, &["update-ref", "-d", "refs/heads/main"]);
+    service
+        .wait_for("two failed fetches", async |s: &Service| {
+            (status(s).await["git"]["consecutiveFailures"].as_u64() >= Some(2)).then_some(())
+        })
+        .await;
+    crate::common::git(&up.bare, &["update-ref", "refs/heads/main", &first]);
+    let s = service
+        .wait_for("a good fetch", async |s: &Service| {
+            let j = status(s).await;
+            (j["git"]["consecutiveFailures"] == 0).then_some(j)
+        })
+        .await;
+    // The commit already served is "unchanged", not "failed", and nothing is degraded.
+    assert_eq!(s["lastAttempt"]["outcome"], "unchanged", "{s}");
+    assert_eq!(s["degraded"], false, "{s}");
+    assert_eq!(s["git"]["lastFetchOutcome"], "ok", "{s}");
+    // The backoff is reset: a new commit is served within two poll intervals (plus jitter and
+    // the reload), not after a doubled wait.
+    let second = up.commit(1, &[(WEATHER, &format!("{V1}  - version: \"1.1.0\"\n"))]);
+    let started = std::time::Instant::now();
+    wait_for_commit(&service, &second).await;
+    assert!(
+        started.elapsed() < 3 * poll,
+        "served {:?} after the commit",
+        started.elapsed()
+    );
+    service.stop().await;
+}
+
+#[tokio::test]
 async fn times_come_from_history_and_removed_versions_are_tombstones() {
     let up = Upstream::new();
     up.commit(0, &[(WEATHER, V1)]);
