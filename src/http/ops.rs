@@ -128,6 +128,7 @@ async fn status_report(State(state): State<AppState>) -> Response {
             "lastFetchError": g.last_fetch_error.as_deref().map(clip),
             "consecutiveFailures": g.consecutive_failures,
             "shallowHistory": g.shallow_history,
+            "mirrorRebuilds": g.mirror_rebuilds,
         })
     });
     let source = store.source();
@@ -241,6 +242,12 @@ impl Collector for StoreCollector {
             for (outcome, n) in [("ok", g.fetches_ok), ("failed", g.fetches_failed)] {
                 ConstCounter::new(n).encode(fetches.encode_family(&[("outcome", outcome)])?)?;
             }
+            counter(
+                &mut encoder,
+                "mcp_gitops_git_mirror_rebuilds",
+                "Mirrors fetched anew because the old one's objects were damaged.",
+                g.mirror_rebuilds,
+            )?;
             gauge(
                 &mut encoder,
                 "mcp_gitops_git_fetch_consecutive_failures",

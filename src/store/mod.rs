@@ -97,6 +97,8 @@ pub struct GitStatus {
     pub served_commit_time: Option<OffsetDateTime>,
     /// The history is shallow: versions in its oldest commit are dated by that commit.
     pub shallow_history: bool,
+    /// Mirrors fetched anew since start because the old one's objects were damaged.
+    pub mirror_rebuilds: u64,
 }
 
 pub struct Store {

@@ -177,7 +177,7 @@ impl Reloader {
                 tracing::debug!(%revision, "commit already tried");
                 return last.map_or(Outcome::Unchanged, |a| a.outcome);
             }
-            Err(Rejected::Unreadable(message)) => {
+            Err(Rejected::Unreadable(message) | Rejected::Damaged(message)) => {
                 tracing::error!(error = %message, duration_ms, "cannot read the registry");
                 attempt(Outcome::Failed, None, vec![], 0, Some(message))
             }
@@ -199,6 +199,7 @@ impl Reloader {
             g.last_fetch_at = Some(OffsetDateTime::now_utc());
             match &fetched {
                 Ok(f) => {
+                    g.mirror_rebuilds = git.rebuilds();
                     g.resolved = Some(f.resolved.clone());
                     g.attempted_commit = Some(f.commit.to_string());
                     g.last_fetch_error = None;
@@ -248,8 +249,43 @@ impl Reloader {
         {
             return Err(Rejected::Tried(commit_id));
         }
-        let unreadable =
-            |e: git2::Error| Rejected::Unreadable(format!("cannot read commit {commit_id}: {e}"));
+        match self.build_commit(git, &fetched, &commit_id) {
+            // The mirror lost objects it had (a truncated pack, a bad disk): fetch it anew
+            // beside the old one and try again, once. The last good index is served meanwhile.
+            Err(Rejected::Damaged(message)) => {
+                tracing::warn!(error = %message, "the mirror's objects are damaged; fetching it anew");
+                let fresh = git
+                    .rebuild()
+                    .map_err(|e| Rejected::Unreadable(error_chain(&e)))?;
+                self.store
+                    .update_git(|g| g.mirror_rebuilds = git.rebuilds());
+                // History read from the old mirror is rebuilt from the new one.
+                *self.history.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                match self.build_commit(git, &fresh, &fresh.commit.to_string()) {
+                    Err(Rejected::Damaged(message)) => Err(Rejected::Unreadable(message)),
+                    other => other,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Reads, validates and indexes the fetched commit. Blocking.
+    fn build_commit(
+        &self,
+        git: &GitSource,
+        fetched: &fetch::Fetched,
+        commit_id: &str,
+    ) -> Result<Built, Rejected> {
+        let commit_id = commit_id.to_string();
+        let unreadable = |e: git2::Error| {
+            let message = format!("cannot read commit {commit_id}: {e}");
+            if fetch::is_damaged_odb(&e) {
+                Rejected::Damaged(message)
+            } else {
+                Rejected::Unreadable(message)
+            }
+        };
         let commit = fetched
             .repo
             .find_commit(fetched.commit)
@@ -311,6 +347,8 @@ enum Rejected {
         revision: Option<String>,
     },
     Unreadable(String),
+    /// The mirror's object database cannot give objects it should hold.
+    Damaged(String),
     /// The commit is the one served: nothing to do, and nothing failed.
     Served(String),
     /// The commit is the one last tried and rejected: nothing to do; it stays rejected.

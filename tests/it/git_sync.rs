@@ -274,6 +274,56 @@ async fn a_branch_restored_at_the_served_commit_is_healthy_at_once() {
     service.stop().await;
 }
 
+/// Truncates every pack of the mirrors under `cache`, as a full disk or a crash can leave them.
+fn damage_mirror(cache: &Path) -> usize {
+    let mut damaged = 0;
+    for mirror in std::fs::read_dir(cache).unwrap() {
+        let packs = mirror.unwrap().path().join("objects/pack");
+        for pack in std::fs::read_dir(&packs).into_iter().flatten() {
+            let pack = pack.unwrap().path();
+            if pack.extension().is_some_and(|e| e == "pack") {
+                let file = std::fs::OpenOptions::new().write(true).open(&pack).unwrap();
+                file.set_len(100).unwrap();
+                damaged += 1;
+            }
+        }
+    }
+    damaged
+}
+
+#[tokio::test]
+async fn a_damaged_mirror_is_fetched_anew_while_serving_and_at_restart() {
+    let up = Upstream::new();
+    const TIDES: &str = "servers/io.github.acme/tides.yaml";
+    let tides = "name: io.github.acme/tides\ndescription: Tides\nversion: \"1.0.0\"\n";
+    let first = up.commit(0, &[(WEATHER, V1), (TIDES, tides)]);
+    let poll = Duration::from_secs(1);
+    let service = up.serve(poll, None).await;
+    wait_for_commit(&service, &first).await;
+    assert!(damage_mirror(&up.cache) > 0);
+    // The next commit keeps tides.yaml, whose blob only the damaged pack holds.
+    let second = up.commit(1, &[(WEATHER, &format!("{V1}  - version: \"1.1.0\"\n"))]);
+    wait_for_commit(&service, &second).await;
+    let s = status(&service).await;
+    assert_eq!(s["git"]["mirrorRebuilds"], 1, "{s}");
+    assert_eq!(s["served"]["servers"], 2, "{s}");
+    let metrics =
+        crate::common::client::fetch(&service.client, &format!("{}/metrics", service.base))
+            .await
+            .unwrap();
+    assert!(
+        String::from_utf8_lossy(&metrics.body).contains("mcp_gitops_git_mirror_rebuilds_total 1")
+    );
+    service.stop().await;
+
+    // A restart on a damaged mirror, the remote up: fetched anew, served.
+    assert!(damage_mirror(&up.cache) > 0);
+    let service = up.serve(poll, None).await;
+    wait_for_commit(&service, &second).await;
+    assert_eq!(status(&service).await["git"]["mirrorRebuilds"], 1);
+    service.stop().await;
+}
+
 #[tokio::test]
 async fn times_come_from_history_and_removed_versions_are_tombstones() {
     let up = Upstream::new();

@@ -102,3 +102,25 @@ impl GitCause {
         }
     }
 }
+
+/// Whether a git error says the local object database is damaged (a truncated pack, a lost
+/// object, bad compressed data) rather than anything about the remote.
+pub fn is_damaged_odb(e: &git2::Error) -> bool {
+    matches!(
+        e.class(),
+        ErrorClass::Odb | ErrorClass::Zlib | ErrorClass::Object | ErrorClass::Indexer
+    )
+}
+
+impl FetchError {
+    /// The fetch failed on the mirror's own objects, not on the remote.
+    pub fn is_damaged_mirror(&self) -> bool {
+        match self {
+            FetchError::Fetch { source, .. } | FetchError::Connect { source, .. } => matches!(
+                source.class,
+                ErrorClass::Odb | ErrorClass::Zlib | ErrorClass::Object | ErrorClass::Indexer
+            ),
+            _ => false,
+        }
+    }
+}

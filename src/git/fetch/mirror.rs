@@ -1,7 +1,9 @@
-//! The bare mirror in the cache dir: where it lives, and opening it (created when absent,
-//! recreated when unusable or when it has gathered too many packs).
+//! The bare mirror in the cache dir: where it lives, opening it (created when absent,
+//! recreated when unusable or when it has gathered too many packs), and fetching it anew
+//! beside the old one when its objects are damaged.
 
-use super::{FetchError, GitCause, GitSource};
+use super::session::Session;
+use super::{FetchError, GitCause, GitSource, Want};
 use crate::git::remote::strip_userinfo;
 use git2::Repository;
 use sha2::{Digest, Sha256};
@@ -66,4 +68,52 @@ fn count_packs(repo: &Path) -> usize {
 pub(super) fn cache_name(url: &str) -> String {
     let digest = Sha256::digest(strip_userinfo(url).as_bytes());
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl GitSource {
+    /// A new mirror beside the current one, fetched whole, then swapped in: the old one is
+    /// kept until the new one has every object, so a failed fetch loses nothing.
+    pub(super) fn fetch_fresh(
+        &self,
+        session: &Session<'_>,
+    ) -> Result<(Repository, Want, (usize, usize)), FetchError> {
+        let io_error = |source| FetchError::Cache {
+            path: self.repo_path.clone(),
+            source,
+        };
+        let git_error = |e: git2::Error| {
+            io_error(std::io::Error::other(GitCause::from_git(
+                &e,
+                str::to_string,
+            )))
+        };
+        let fresh = self.repo_path.with_extension("rebuild");
+        if fresh.exists() {
+            std::fs::remove_dir_all(&fresh).map_err(io_error)?;
+        }
+        let repo = Repository::init_bare(&fresh).map_err(git_error)?;
+        let (want, stats) = self.download(&repo, session)?;
+        drop(repo);
+        let damaged = self.repo_path.with_extension("damaged");
+        if damaged.exists() {
+            std::fs::remove_dir_all(&damaged).map_err(io_error)?;
+        }
+        if self.repo_path.exists() {
+            std::fs::rename(&self.repo_path, &damaged).map_err(io_error)?;
+        }
+        std::fs::rename(&fresh, &self.repo_path).map_err(io_error)?;
+        if let Err(e) = std::fs::remove_dir_all(&damaged) {
+            tracing::warn!(path = %damaged.display(), error = %e, "cannot remove the damaged mirror");
+        }
+        self.rebuilds
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(path = %self.repo_path.display(), "the mirror was fetched anew and swapped in");
+        let repo = Repository::open_bare(&self.repo_path).map_err(git_error)?;
+        Ok((repo, want, stats))
+    }
+
+    /// Mirrors fetched anew because the old one was damaged, since start.
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }

@@ -90,6 +90,8 @@ pub struct GitSource {
     repo_path: PathBuf,
     /// One fetch at a time: two would race for the mirror's ref locks.
     fetching: Mutex<()>,
+    /// Mirrors fetched anew because the old one was damaged.
+    rebuilds: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for GitSource {
@@ -160,6 +162,7 @@ impl GitSource {
             shown_url,
             repo_path,
             fetching: Mutex::new(()),
+            rebuilds: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -187,7 +190,42 @@ impl GitSource {
         let deadline = started.checked_add(self.config.timeouts.transfer);
         let session = Session::new(self, deadline)?;
         let repo = self.open_cache()?;
-        let (want, stats) = self.download(&repo, &session)?;
+        let fetched = self
+            .download(&repo, &session)
+            .and_then(|(want, stats)| self.resolve(repo, want, stats, &session, started));
+        match fetched {
+            // The mirror's own objects are damaged (a truncated pack, a lost object): fetch
+            // it anew beside the old one, and swap.
+            Err(e) if e.is_damaged_mirror() => {
+                tracing::warn!(error = %crate::error_chain::error_chain(&e), "the mirror is damaged; fetching it anew");
+                let (repo, want, stats) = self.fetch_fresh(&session)?;
+                self.resolve(repo, want, stats, &session, started)
+            }
+            other => other,
+        }
+    }
+
+    /// Fetches into a new mirror beside the current one and swaps it in, for a mirror whose
+    /// objects cannot be read (a reader found it damaged). The last good index stays served
+    /// meanwhile; if this fetch fails, the old mirror is kept as it was.
+    pub fn rebuild(&self) -> Result<Fetched, FetchError> {
+        let _one_at_a_time = self.fetching.lock().unwrap_or_else(|p| p.into_inner());
+        let started = Instant::now();
+        let deadline = started.checked_add(self.config.timeouts.transfer);
+        let session = Session::new(self, deadline)?;
+        let (repo, want, stats) = self.fetch_fresh(&session)?;
+        self.resolve(repo, want, stats, &session, started)
+    }
+
+    /// The commit `want` names, in `repo`.
+    fn resolve(
+        &self,
+        repo: Repository,
+        want: Want,
+        stats: (usize, usize),
+        session: &Session<'_>,
+        started: Instant,
+    ) -> Result<Fetched, FetchError> {
         let (commit, resolved) = match want {
             Want::Ref { name, id } => {
                 let object = repo
@@ -380,7 +418,7 @@ mod mirror;
 mod session;
 mod timeouts;
 
-pub use error::{FetchError, GitCause};
+pub use error::{FetchError, GitCause, is_damaged_odb};
 use mirror::cache_name;
 use session::{Session, proxy_options};
 pub use timeouts::Timeouts;
