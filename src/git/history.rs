@@ -324,8 +324,14 @@ fn first_parent_chain(
 /// The file `path` as it is in `blob`, or `None` when the blob is missing or larger than any
 /// server file may be.
 fn read_blob(repo: &Repository, path: &str, blob: Oid) -> Option<SourceFile> {
+    // The size from the object's header first: a 200 MB blob anywhere in history (pushed once,
+    // reverted) must not be loaded to learn that it is too large.
+    let (size, _) = repo.odb().ok()?.read_header(blob).ok()?;
+    if size as u64 > load::MAX_FILE_BYTES {
+        return None;
+    }
     let blob = repo.find_blob(blob).ok()?;
-    (blob.size() as u64 <= load::MAX_FILE_BYTES).then(|| SourceFile {
+    Some(SourceFile {
         path: path.to_string(),
         bytes: blob.content().to_vec(),
     })
