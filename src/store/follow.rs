@@ -29,6 +29,7 @@ pub fn watch_directory(
     // A `Notify` holds at most one pending wake-up: any number of events coalesce into it.
     let changed = Arc::new(Notify::new());
     let signal = Arc::clone(&changed);
+    let counter = Arc::clone(&reloader);
     let dir = std::path::absolute(&dir).unwrap_or(dir);
     let filter_dir = dir.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<Event>| {
@@ -38,6 +39,7 @@ pub fn watch_directory(
             Err(_) => true,
         };
         if relevant {
+            counter.note_change();
             signal.notify_one();
         }
     })?;
@@ -49,8 +51,18 @@ pub fn watch_directory(
     rewatch(&mut watcher, &dir, true);
 
     Ok(tokio::spawn(async move {
+        let mut failures: u32 = 0;
         loop {
-            changed.notified().await;
+            if failures == 0 {
+                changed.notified().await;
+            } else {
+                // A reload that could not read the directory is tried again, with backoff,
+                // even when nothing else changes.
+                tokio::select! {
+                    () = changed.notified() => {}
+                    () = tokio::time::sleep(retry_wait(failures)) => {}
+                }
+            }
             // Debounce: wait for a quiet spell, but not forever.
             let deadline = Instant::now() + MAX_DELAY;
             loop {
@@ -65,9 +77,18 @@ pub fn watch_directory(
             }
             // Events from here on wake the next round: nothing is missed while reloading.
             rewatch(&mut watcher, &dir, false);
-            reloader.reload().await;
+            failures = match reloader.reload().await {
+                Outcome::Failed => failures.saturating_add(1),
+                _ => 0,
+            };
         }
     }))
+}
+
+/// The wait before retrying a directory that could not be read: 1 s, 2 s, 4 s … up to 30 s.
+fn retry_wait(failures: u32) -> Duration {
+    let doubling = 2u32.saturating_pow(failures.saturating_sub(1).min(5));
+    (Duration::from_secs(1) * doubling).min(Duration::from_secs(30))
 }
 
 /// (Re)watches `dir` recursively. Done before every reload: the directory may have been

@@ -14,6 +14,7 @@ use crate::store::index::{Index, Input, Times, Tombstones};
 use crate::store::source::Source;
 use crate::store::{Attempt, Outcome, Snapshot, Store};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 use time::OffsetDateTime;
@@ -26,6 +27,9 @@ pub struct Reloader {
     /// Git history, kept between syncs so each new commit is processed once. Only the running
     /// reload touches it.
     history: Mutex<Option<History>>,
+    /// Changes seen in a directory source, counted by its watcher: a read during which the
+    /// count moved may have seen half a change, and is not served.
+    changes: AtomicU64,
 }
 
 impl Reloader {
@@ -35,7 +39,13 @@ impl Reloader {
             source,
             running: tokio::sync::Mutex::new(()),
             history: Mutex::new(None),
+            changes: AtomicU64::new(0),
         })
+    }
+
+    /// Counts a change of the directory source (its watcher calls this for every event).
+    pub fn note_change(&self) {
+        self.changes.fetch_add(1, Ordering::SeqCst);
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -94,7 +104,16 @@ impl Reloader {
         let started = Instant::now();
         let at = OffsetDateTime::now_utc();
         let result = match &self.source {
-            Source::Directory(dir) => build_directory(dir),
+            Source::Directory(dir) => {
+                let before = self.changes.load(Ordering::SeqCst);
+                build_directory(dir).and_then(|built| {
+                    if self.changes.load(Ordering::SeqCst) == before {
+                        Ok(built)
+                    } else {
+                        Err(Rejected::Changing)
+                    }
+                })
+            }
             Source::Git(git) => self.build_git(git),
         };
         let duration_ms = started.elapsed().as_millis() as u64;
@@ -171,6 +190,18 @@ impl Reloader {
             Err(Rejected::Served(revision)) => {
                 tracing::debug!(%revision, "commit already served");
                 attempt(Outcome::Unchanged, Some(revision), vec![], 0, None)
+            }
+            // The directory changed while it was read (a copy or a delete under way): what
+            // was read may be half of it. The watcher reads it again once it is quiet.
+            Err(Rejected::Changing) => {
+                tracing::debug!(
+                    duration_ms,
+                    "the directory changed while it was read; not served"
+                );
+                return self
+                    .store
+                    .last_attempt()
+                    .map_or(Outcome::Unchanged, |a| a.outcome);
             }
             Err(Rejected::Tried(revision)) => {
                 let last = self.store.last_attempt();
@@ -353,6 +384,8 @@ enum Rejected {
     Served(String),
     /// The commit is the one last tried and rejected: nothing to do; it stays rejected.
     Tried(String),
+    /// A directory changed while it was read.
+    Changing,
 }
 
 impl Rejected {
@@ -375,6 +408,16 @@ impl Rejected {
 /// Reads, validates and indexes a directory. Each file's modification time stands in for the
 /// times git history would give.
 fn build_directory(dir: &Path) -> Result<Built, Rejected> {
+    // No `servers/` (a directory being deleted or not yet copied, or the wrong directory): an
+    // empty registry would be served, so refuse and say where we looked.
+    let servers = dir.join("servers");
+    if !servers.is_dir() {
+        return Err(Rejected::Unreadable(format!(
+            "{} has no servers/ folder: the registry's server files are expected in {}",
+            dir.display(),
+            servers.display()
+        )));
+    }
     let tree = load::read_dir(dir).map_err(|e| Rejected::Unreadable(error_chain(&e)))?;
     let now = OffsetDateTime::now_utc();
     let modified: std::collections::HashMap<String, OffsetDateTime> = tree

@@ -222,3 +222,98 @@ async fn a_missing_directory_is_served_once_it_appears() {
     assert_eq!(service.get("/readyz").await.0, 200);
     service.stop().await;
 }
+
+#[tokio::test]
+async fn only_whole_trees_are_served_while_a_directory_is_deleted_and_copied_back() {
+    const SERVERS: usize = 600;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let files: Vec<(String, String)> = (0..SERVERS)
+        .map(|i| {
+            (
+                format!("servers/io.github.acme/s{i:04}.yaml"),
+                format!(
+                    "name: io.github.acme/s{i:04}\ndescription: Server {i}\nversion: \"1.0.0\"\n"
+                ),
+            )
+        })
+        .collect();
+    let write_all = move |repo: &Path, pause: Duration| {
+        for (path, text) in &files {
+            write(repo, path, text);
+            std::thread::sleep(pause);
+        }
+    };
+    write_all(&repo, Duration::ZERO);
+    let service = Service::start(repo.clone()).await;
+    service
+        .wait_for("the first revision", async |s: &Service| {
+            (s.get("/status").await.1["served"]["servers"] == SERVERS).then_some(())
+        })
+        .await;
+
+    // Twice: delete the folder, then copy it back slowly (about 3 s, longer than the watcher
+    // ever waits for quiet), while the served server count is sampled.
+    let churn = {
+        let repo = repo.clone();
+        std::thread::spawn(move || {
+            for _ in 0..2 {
+                std::fs::remove_dir_all(repo.join("servers")).unwrap();
+                std::thread::sleep(Duration::from_millis(600));
+                write_all(&repo, Duration::from_millis(5));
+                std::thread::sleep(Duration::from_millis(600));
+            }
+        })
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !churn.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "the copy never ended");
+        if let Some(n) = service.get("/status").await.1["served"]["servers"].as_u64() {
+            seen.insert(n);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    churn.join().unwrap();
+    assert_eq!(
+        seen,
+        std::collections::BTreeSet::from([SERVERS as u64]),
+        "a partial tree was served"
+    );
+    // And the deletion was noticed and refused, not served as an empty registry.
+    let (_, status) = service.get("/status").await;
+    assert!(status["reloads"]["failed"].as_u64() >= Some(1), "{status}");
+    service.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_reload_is_retried_without_other_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    crate::common::write_files(&repo, &[(WEATHER, &weather("First")), OTHER]);
+    let service = Service::start(repo.clone()).await;
+    service.wait_for_description("First").await;
+    // The servers folder goes away (a failed read: an empty registry is not served), then
+    // comes back, changed, by a rename.
+    let aside = tmp.path().join("aside");
+    std::fs::rename(repo.join("servers"), &aside).unwrap();
+    let failed = service
+        .wait_for("the failed attempt", async |s: &Service| {
+            let j = s.get("/status").await.1;
+            (j["lastAttempt"]["outcome"] == "failed").then(|| j["reloads"]["failed"].as_u64())
+        })
+        .await
+        .unwrap();
+    // Nothing changes now, and still it is tried again (1 s, then 2 s, ...).
+    service
+        .wait_for("a retry", async |s: &Service| {
+            (s.get("/status").await.1["reloads"]["failed"].as_u64() > Some(failed)).then_some(())
+        })
+        .await;
+    let in_servers = WEATHER.strip_prefix("servers/").unwrap();
+    crate::common::write_files(&aside, &[(in_servers, &weather("Second"))]);
+    std::fs::rename(&aside, repo.join("servers")).unwrap();
+    // Served by the retry, whether or not the watcher saw the rename.
+    service.wait_for_description("Second").await;
+    service.stop().await;
+}
