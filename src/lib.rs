@@ -13,7 +13,7 @@
 //!
 //! At the root: `main.rs` and `cli.rs` (the command line), `server.rs` (the wiring of `serve`),
 //! `process.rs` (open-files limit, panic hook, SIGHUP), and small leaves every floor may use
-//! (`parallel`, `error_chain`, `synth`).
+//! (`parallel`, `error_chain`, `secret_file`, `synth`).
 
 pub mod check;
 pub mod cli;
@@ -23,6 +23,7 @@ pub mod http;
 pub mod lint;
 pub mod parallel;
 pub mod process;
+pub mod secret_file;
 pub mod server;
 pub mod store;
 pub mod synth;

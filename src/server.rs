@@ -5,7 +5,6 @@
 use crate::cli::ServeArgs;
 use crate::git::fetch::{self, Credentials, FetchError, GitConfig, GitSource, Timeouts};
 use crate::http::listener::{self, ConnLimits};
-use crate::http::webhook;
 use crate::http::{self, ApiConfig, AppState, EdgeLimits, OpsPlacement};
 use crate::process;
 use crate::store::Store;
@@ -18,9 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// How long open connections get to finish after a shutdown signal.
-pub const GRACE: Duration = Duration::from_secs(10);
-
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot use the git repository")]
@@ -30,8 +26,6 @@ pub enum ServeError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the secret file {path} is empty")]
-    EmptySecret { path: PathBuf },
     #[error("cannot listen on {addr}")]
     Bind {
         addr: String,
@@ -74,7 +68,7 @@ pub struct Listeners {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets open requests finish (for
-/// up to `GRACE`).
+/// up to `ConnLimits::grace`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -110,13 +104,7 @@ pub async fn start_with(
 ) -> Result<(), ServeError> {
     if let Some(file) = &options.webhook_secret_file {
         // A secret that cannot be read would refuse every delivery: say so now, not then.
-        webhook::read_secret_now(file).map_err(|source| match source {
-            webhook::SecretError::Empty => ServeError::EmptySecret { path: file.clone() },
-            webhook::SecretError::Io(source) => ServeError::SecretFile {
-                path: file.clone(),
-                source,
-            },
-        })?;
+        read_secret_file(file)?;
     }
     let store = Arc::new(Store::new(options.source.info()));
     let state = AppState::new(Arc::clone(&store), options.api)
@@ -285,19 +273,12 @@ fn source(args: &ServeArgs) -> Result<Source, ServeError> {
     Ok(Source::Git(Arc::new(git)))
 }
 
-/// A secret file's content, surrounding whitespace trimmed.
+/// A secret file's content (`secret_file::read`), its path named in the error.
 fn read_secret_file(path: &std::path::Path) -> Result<String, ServeError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ServeError::SecretFile {
+    crate::secret_file::read(path).map_err(|source| ServeError::SecretFile {
         path: path.to_path_buf(),
         source,
-    })?;
-    let token = text.trim();
-    if token.is_empty() {
-        return Err(ServeError::EmptySecret {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(token.to_string())
+    })
 }
 
 /// How often the read token file is looked at for a new token.

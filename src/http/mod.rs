@@ -22,7 +22,7 @@ pub use state::{ApiConfig, AppState, EdgeLimits};
 
 use axum::Router;
 use axum::http::{HeaderName, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use std::any::Any;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -77,12 +77,13 @@ pub fn with_edge(routes: Router<AppState>, state: AppState) -> Router {
                     middleware::every_response,
                 ))
                 .layer(SetSensitiveRequestHeadersLayer::new(SECRET_HEADERS))
-                .layer(CatchPanicLayer::custom(
-                    move |panic: Box<dyn Any + Send>| {
-                        metrics.count_panic();
-                        panic_response(&*panic)
-                    },
-                )),
+                // The process's panic hook has logged where (one line); the client gets a JSON
+                // 500 that says nothing internal.
+                .layer(CatchPanicLayer::custom(move |_: Box<dyn Any + Send>| {
+                    metrics.count_panic();
+                    HttpError::Internal("the request failed; the server log says why")
+                        .into_response()
+                })),
         )
         .with_state(state)
 }
@@ -93,12 +94,6 @@ const SECRET_HEADERS: [HeaderName; 3] = [
     HeaderName::from_static("x-gitlab-token"),
     HeaderName::from_static("x-hub-signature-256"),
 ];
-
-/// A handler panicked: the process hook has logged where (one line); the client gets a JSON
-/// 500 that says nothing internal.
-fn panic_response(_panic: &(dyn Any + Send)) -> Response {
-    HttpError::Internal("the request failed; the server log says why").into_response()
-}
 
 async fn unknown_route() -> HttpError {
     HttpError::NotFound(

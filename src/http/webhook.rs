@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -99,25 +99,6 @@ impl Event {
     }
 }
 
-/// Why the secret file gave no secret.
-#[derive(Debug, thiserror::Error)]
-pub enum SecretError {
-    #[error("the file is empty")]
-    Empty,
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-}
-
-/// The secret in `path`, surrounding whitespace trimmed. Blocking: `serve` calls it once at
-/// start (a missing file refuses to start); deliveries go through `read_secret`.
-pub fn read_secret_now(path: &Path) -> Result<String, SecretError> {
-    let secret = std::fs::read_to_string(path)?.trim().to_string();
-    if secret.is_empty() {
-        return Err(SecretError::Empty);
-    }
-    Ok(secret)
-}
-
 /// The secret, read again for this delivery (a rotated secret is picked up) off the async
 /// runtime, one read at a time, within `SECRET_READ_TIMEOUT`.
 async fn read_secret(path: PathBuf, gate: Arc<Semaphore>) -> Result<String, HttpError> {
@@ -132,7 +113,7 @@ async fn read_secret(path: PathBuf, gate: Arc<Semaphore>) -> Result<String, Http
     let read = tokio::task::spawn_blocking(move || {
         // The gate stays taken until the read returns, however long it hangs.
         let _permit = permit;
-        read_secret_now(&path)
+        crate::secret_file::read(&path)
     });
     match tokio::time::timeout(SECRET_READ_TIMEOUT, read).await {
         Ok(Ok(Ok(secret))) => Ok(secret),

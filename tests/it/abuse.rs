@@ -4,135 +4,20 @@
 //! and nowhere else, a preflight for a private registry, SIGHUP. Every loop is bounded in count
 //! and time.
 
+use crate::common::example::EXAMPLE_REPO;
 use crate::common::process::{Server, free_port};
+use crate::common::service::{Service, directory_options};
 use crate::common::{git, write_files};
 use mcp_gitops::http::{ApiConfig, EdgeLimits};
-use mcp_gitops::server::{Limits, Listeners, Options, start_with};
-use mcp_gitops::store::source::Source;
+use mcp_gitops::server::{Limits, Listeners, start_with};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
 
-const EXAMPLE_REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/example-repo");
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-gitops");
-
-/// The real service in this process, on 127.0.0.1 port 0 (and an ops port when asked).
-struct Edge {
-    base: String,
-    ops: Option<String>,
-    client: reqwest::Client,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), mcp_gitops::server::ServeError>>,
-}
-
-impl Edge {
-    async fn start(options: Options, limits: Limits, with_ops: bool) -> Edge {
-        let main = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", main.local_addr().unwrap());
-        let (ops, ops_base) = if with_ops {
-            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let b = format!("http://{}", l.local_addr().unwrap());
-            (Some(l), Some(b))
-        } else {
-            (None, None)
-        };
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(start_with(
-            options,
-            Listeners { main, ops },
-            limits,
-            async {
-                let _ = stopped.await;
-            },
-        ));
-        let edge = Edge {
-            base,
-            ops: ops_base,
-            client: reqwest::Client::new(),
-            stop,
-            task,
-        };
-        edge.wait_ready().await;
-        edge
-    }
-
-    async fn on_dir(dir: &Path, limits: Limits) -> Edge {
-        Edge::start(options(dir), limits, false).await
-    }
-
-    async fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(r) = self.client.get(self.url("/healthz")).send().await
-                && r.status() == 200
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("the service did not start");
-    }
-
-    async fn wait_served(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if self.get("/readyz").await.0 == 200 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!(
-            "nothing served within 30 s: {}",
-            self.get("/status").await.1
-        );
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn addr(&self) -> String {
-        self.base.trim_start_matches("http://").to_string()
-    }
-
-    async fn get(&self, path: &str) -> (u16, Json) {
-        let (status, text) = self.text(path).await;
-        (status, serde_json::from_str(&text).unwrap_or(Json::Null))
-    }
-
-    async fn text(&self, path: &str) -> (u16, String) {
-        let r = self.client.get(self.url(path)).send().await.unwrap();
-        let status = r.status().as_u16();
-        (status, r.text().await.unwrap_or_default())
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        tokio::time::timeout(Duration::from_secs(20), self.task)
-            .await
-            .expect("the service stops within the grace time")
-            .unwrap()
-            .unwrap();
-    }
-}
-
-fn options(dir: &Path) -> Options {
-    Options {
-        source: Source::Directory(dir.to_path_buf()),
-        api: ApiConfig {
-            cache_max_age: 5,
-            read_token: None,
-        },
-        debounce: Duration::from_millis(50),
-        poll_interval: Duration::from_secs(3600),
-        webhook_secret_file: None,
-        read_token_file: None,
-    }
-}
 
 fn short_limits() -> Limits {
     let mut limits = Limits::default();
@@ -174,7 +59,12 @@ async fn time_to_close(
 
 #[tokio::test]
 async fn slow_headers_and_idle_sockets_are_closed_within_the_header_timeout() {
-    let edge = Edge::on_dir(Path::new(EXAMPLE_REPO), short_limits()).await;
+    let edge = Service::start_on(
+        directory_options(Path::new(EXAMPLE_REPO)),
+        short_limits(),
+        false,
+    )
+    .await;
     edge.wait_served().await;
     let mut waits = Vec::new();
     for i in 0..20 {
@@ -282,7 +172,12 @@ fn sample(text: &str, name: &str) -> f64 {
 
 #[tokio::test]
 async fn url_churn_stays_within_the_cache_bound() {
-    let edge = Edge::on_dir(Path::new(EXAMPLE_REPO), Limits::default()).await;
+    let edge = Service::start_on(
+        directory_options(Path::new(EXAMPLE_REPO)),
+        Limits::default(),
+        false,
+    )
+    .await;
     edge.wait_served().await;
     // 2,000 requests, each with a unique ignored 8 KB parameter: one response, one entry.
     let filler = "x".repeat(8 * 1024);
@@ -312,7 +207,12 @@ async fn url_churn_stays_within_the_cache_bound() {
 
 #[tokio::test]
 async fn an_updated_since_past_year_9999_is_a_400() {
-    let edge = Edge::on_dir(Path::new(EXAMPLE_REPO), Limits::default()).await;
+    let edge = Service::start_on(
+        directory_options(Path::new(EXAMPLE_REPO)),
+        Limits::default(),
+        false,
+    )
+    .await;
     edge.wait_served().await;
     for since in [
         "9999-12-31T23:59:59-23:59",
@@ -342,7 +242,7 @@ async fn status_with_many_errors_stays_small() {
         yaml.push_str(&format!("  - version: 1.0.{i}\n    status: bogus\n"));
     }
     write_files(tmp.path(), &[("servers/com.example/noisy.yaml", &yaml)]);
-    let edge = Edge::on_dir(tmp.path(), Limits::default()).await;
+    let edge = Service::start_on(directory_options(tmp.path()), Limits::default(), false).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let body = loop {
         let r = edge.client.get(edge.url("/status")).send().await.unwrap();
@@ -361,15 +261,22 @@ async fn status_with_many_errors_stays_small() {
     edge.stop().await;
 }
 
+/// The service on example-repo with the webhook on, its secret `s3cret` in a file in `dir`;
+/// once it serves.
+async fn with_webhook(dir: &Path) -> (Service, PathBuf) {
+    let secret = dir.join("secret");
+    std::fs::write(&secret, "s3cret").unwrap();
+    let mut opts = directory_options(Path::new(EXAMPLE_REPO));
+    opts.webhook_secret_file = Some(secret.clone());
+    let edge = Service::start_on(opts, Limits::default(), false).await;
+    edge.wait_served().await;
+    (edge, secret)
+}
+
 #[tokio::test]
 async fn a_hung_webhook_secret_does_not_stall_other_requests() {
     let tmp = tempfile::tempdir().unwrap();
-    let secret = tmp.path().join("secret");
-    std::fs::write(&secret, "s3cret").unwrap();
-    let mut opts = options(Path::new(EXAMPLE_REPO));
-    opts.webhook_secret_file = Some(secret.clone());
-    let edge = Edge::start(opts, Limits::default(), false).await;
-    edge.wait_served().await;
+    let (edge, secret) = with_webhook(tmp.path()).await;
     // The secret becomes a FIFO nobody writes to: opening it blocks, as a hung mount does.
     let fifo = tmp.path().join("fifo");
     assert!(
@@ -429,12 +336,7 @@ async fn a_hung_webhook_secret_does_not_stall_other_requests() {
 #[tokio::test]
 async fn webhook_events_other_than_push_do_nothing_and_big_bodies_get_a_json_413() {
     let tmp = tempfile::tempdir().unwrap();
-    let secret = tmp.path().join("secret");
-    std::fs::write(&secret, "s3cret").unwrap();
-    let mut opts = options(Path::new(EXAMPLE_REPO));
-    opts.webhook_secret_file = Some(secret);
-    let edge = Edge::start(opts, Limits::default(), false).await;
-    edge.wait_served().await;
+    let (edge, _) = with_webhook(tmp.path()).await;
     let post = |event: &'static str, body: Vec<u8>| {
         let signature = mcp_gitops::http::webhook::github_signature(b"s3cret", &body);
         edge.client
@@ -458,7 +360,7 @@ async fn webhook_events_other_than_push_do_nothing_and_big_bodies_get_a_json_413
 
 #[tokio::test]
 async fn a_missing_webhook_secret_refuses_to_start() {
-    let mut opts = options(Path::new(EXAMPLE_REPO));
+    let mut opts = directory_options(Path::new(EXAMPLE_REPO));
     opts.webhook_secret_file = Some(PathBuf::from("/nonexistent/webhook-secret"));
     let listeners = Listeners {
         main: TcpListener::bind("127.0.0.1:0").await.unwrap(),
@@ -476,7 +378,12 @@ async fn a_missing_webhook_secret_refuses_to_start() {
 
 #[tokio::test]
 async fn cors_on_the_api_only_and_ops_on_their_own_port() {
-    let edge = Edge::start(options(Path::new(EXAMPLE_REPO)), Limits::default(), true).await;
+    let edge = Service::start_on(
+        directory_options(Path::new(EXAMPLE_REPO)),
+        Limits::default(),
+        true,
+    )
+    .await;
     edge.wait_served().await;
     let ops = edge.ops.clone().unwrap();
     let origin = |r: &reqwest::Response| {
@@ -521,9 +428,9 @@ async fn cors_on_the_api_only_and_ops_on_their_own_port() {
 
 #[tokio::test]
 async fn a_preflight_with_authorization_passes_on_a_private_registry() {
-    let mut opts = options(Path::new(EXAMPLE_REPO));
+    let mut opts = directory_options(Path::new(EXAMPLE_REPO));
     opts.api.read_token = Some("t0ken".into());
-    let edge = Edge::start(opts, Limits::default(), false).await;
+    let edge = Service::start_on(opts, Limits::default(), false).await;
     edge.wait_served().await;
     let r = edge
         .client
@@ -572,10 +479,10 @@ async fn the_read_token_file_is_read_again_when_it_changes() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("token");
     std::fs::write(&file, "first\n").unwrap();
-    let mut opts = options(Path::new(EXAMPLE_REPO));
+    let mut opts = directory_options(Path::new(EXAMPLE_REPO));
     opts.api.read_token = Some("first".into());
     opts.read_token_file = Some(file.clone());
-    let edge = Edge::start(opts, Limits::default(), false).await;
+    let edge = Service::start_on(opts, Limits::default(), false).await;
     let status = |token: &'static str| {
         let r = edge
             .client

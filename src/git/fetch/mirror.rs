@@ -17,16 +17,8 @@ impl GitSource {
     /// Opens the mirror, creating it when absent and recreating it when unusable or when it
     /// has gathered too many packs.
     pub(super) fn open_cache(&self) -> Result<Repository, FetchError> {
-        let io_error = |source| FetchError::Cache {
-            path: self.repo_path.clone(),
-            source,
-        };
-        let cache_error = |e: git2::Error| {
-            io_error(std::io::Error::other(GitCause::from_git(
-                &e,
-                str::to_string,
-            )))
-        };
+        let io_error = |e| self.cache_error(e);
+        let cache_error = |e| self.cache_git_error(e);
         std::fs::create_dir_all(&self.config.cache_dir).map_err(io_error)?;
         if self.repo_path.exists() {
             match Repository::open_bare(&self.repo_path) {
@@ -77,16 +69,8 @@ impl GitSource {
         &self,
         session: &Session<'_>,
     ) -> Result<(Repository, Want, (usize, usize)), FetchError> {
-        let io_error = |source| FetchError::Cache {
-            path: self.repo_path.clone(),
-            source,
-        };
-        let git_error = |e: git2::Error| {
-            io_error(std::io::Error::other(GitCause::from_git(
-                &e,
-                str::to_string,
-            )))
-        };
+        let io_error = |e| self.cache_error(e);
+        let git_error = |e| self.cache_git_error(e);
         let fresh = self.repo_path.with_extension("rebuild");
         if fresh.exists() {
             std::fs::remove_dir_all(&fresh).map_err(io_error)?;
@@ -115,5 +99,23 @@ impl GitSource {
     /// Mirrors fetched anew because the old one was damaged, since start.
     pub fn rebuilds(&self) -> u64 {
         self.rebuilds.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl GitSource {
+    /// The mirror could not be used: the file system said why.
+    fn cache_error(&self, source: std::io::Error) -> FetchError {
+        FetchError::Cache {
+            path: self.repo_path.clone(),
+            source,
+        }
+    }
+
+    /// The mirror could not be used: libgit2 said why.
+    fn cache_git_error(&self, e: git2::Error) -> FetchError {
+        self.cache_error(std::io::Error::other(GitCause::from_git(
+            &e,
+            str::to_string,
+        )))
     }
 }

@@ -29,15 +29,9 @@ fn read_secret(what: &'static str, path: &Path) -> Result<Secret, FetchError> {
         path: path.to_path_buf(),
         source,
     };
-    let text = std::fs::read_to_string(path).map_err(file_error)?;
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err(file_error(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "the file is empty",
-        )));
-    }
-    Ok(Secret(trimmed.to_string()))
+    crate::secret_file::read(path)
+        .map(Secret)
+        .map_err(file_error)
 }
 
 /// The state of one fetch: the secrets read for it, its deadline, and why a callback refused

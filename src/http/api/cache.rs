@@ -223,3 +223,50 @@ fn etag(revision: &str, key: &str, encoding: Encoding) -> String {
     }
     format!("\"{}\"", &hex::encode(h.finalize())[..32])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::index::{Index, Input, Times};
+
+    fn snapshot() -> Arc<Snapshot> {
+        let index = Index::build(&Input {
+            servers: &[],
+            commit: None,
+            times: &Times::new(),
+            fallback_time: time::OffsetDateTime::UNIX_EPOCH,
+            tombstones: &Default::default(),
+        });
+        Arc::new(Snapshot {
+            revision: "r".into(),
+            commit: None,
+            index,
+            served_at: time::OffsetDateTime::UNIX_EPOCH,
+        })
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_budget_and_evicts_instead_of_emptying() {
+        let cache = ResponseCache::default();
+        let snap = snapshot();
+        let body = Bytes::from(vec![b'x'; 1 << 20]);
+        // 40 responses of 1 MiB, each weighed at 3 MiB and more: twice the budget.
+        for i in 0..40 {
+            let key: Box<str> = format!("list\nsearch:{i}").into();
+            let cached = Arc::new(Cached::new("r", &key, body.clone()));
+            cache.put(&snap, key, cached);
+            assert!(cache.weight() <= BUDGET, "{} after {i}", cache.weight());
+        }
+        // Full, not emptied: it holds what the budget allows, the newest among them.
+        // 64 MiB / 3 MiB: at most 21 fit, so the bodies were weighed.
+        assert!((10..=21).contains(&cache.len()), "{} entries", cache.len());
+        assert!(cache.get(&snap, "list\nsearch:39").is_some());
+        // A response larger than a sixteenth of the budget is never kept.
+        let big = Bytes::from(vec![b'x'; 2 << 20]);
+        cache.put(&snap, "big".into(), Arc::new(Cached::new("r", "big", big)));
+        assert!(cache.get(&snap, "big").is_none());
+        // A new revision starts empty.
+        let next = snapshot();
+        assert!(cache.get(&next, "list\nsearch:39").is_none());
+    }
+}

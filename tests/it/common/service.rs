@@ -3,36 +3,42 @@
 
 use crate::common::client::fetch;
 use mcp_gitops::http::ApiConfig;
-use mcp_gitops::server::{Options, start};
+use mcp_gitops::server::{Limits, Listeners, Options, start, start_with};
 use mcp_gitops::store::source::Source;
 use serde_json::Value as Json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub(crate) struct Service {
     pub base: String,
+    /// The operators' listener, when one was asked for.
+    pub ops: Option<String>,
     pub client: reqwest::Client,
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<(), mcp_gitops::server::ServeError>>,
 }
 
+/// The options of a service on a directory: quick debounce, git polls out of the way.
+pub(crate) fn directory_options(dir: &Path) -> Options {
+    Options {
+        source: Source::Directory(dir.to_path_buf()),
+        api: ApiConfig {
+            cache_max_age: 5,
+            read_token: None,
+        },
+        debounce: Duration::from_millis(50),
+        poll_interval: Duration::from_secs(3600),
+        webhook_secret_file: None,
+        read_token_file: None,
+    }
+}
+
 impl Service {
     /// The real service on a directory, on 127.0.0.1 port 0.
     pub(crate) async fn start(dir: PathBuf) -> Service {
-        Service::start_with(Options {
-            source: Source::Directory(dir),
-            api: ApiConfig {
-                cache_max_age: 5,
-                read_token: None,
-            },
-            debounce: Duration::from_millis(50),
-            poll_interval: Duration::from_secs(3600),
-            webhook_secret_file: None,
-            read_token_file: None,
-        })
-        .await
+        Service::start_with(directory_options(&dir)).await
     }
 
     /// The real service with these options, on 127.0.0.1 port 0.
@@ -43,12 +49,82 @@ impl Service {
         let task = tokio::spawn(start(options, listener, async {
             let _ = stopped.await;
         }));
-        Service {
+        Service::started(base, None, stop, task).await
+    }
+
+    /// The real service with these options and limits, on 127.0.0.1 port 0, and the operators'
+    /// endpoints on a port of their own when `with_ops`.
+    pub(crate) async fn start_on(options: Options, limits: Limits, with_ops: bool) -> Service {
+        let bind = || async {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", l.local_addr().unwrap());
+            (l, base)
+        };
+        let (main, base) = bind().await;
+        let (ops, ops_base) = match with_ops {
+            true => {
+                let (l, b) = bind().await;
+                (Some(l), Some(b))
+            }
+            false => (None, None),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let listeners = Listeners { main, ops };
+        let task = tokio::spawn(start_with(options, listeners, limits, async {
+            let _ = stopped.await;
+        }));
+        Service::started(base, ops_base, stop, task).await
+    }
+
+    /// Once `/healthz` answers (the listener is up; nothing need be served yet).
+    async fn started(
+        base: String,
+        ops: Option<String>,
+        stop: oneshot::Sender<()>,
+        task: tokio::task::JoinHandle<Result<(), mcp_gitops::server::ServeError>>,
+    ) -> Service {
+        let service = Service {
             base,
+            ops,
             client: reqwest::Client::new(),
             stop,
             task,
-        }
+        };
+        service
+            .wait_for("the listener", async |s: &Service| {
+                s.client
+                    .get(s.url("/healthz"))
+                    .send()
+                    .await
+                    .ok()
+                    .map(|_| ())
+            })
+            .await;
+        service
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `host:port` of the main listener, for raw sockets.
+    pub(crate) fn addr(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    /// Status and body text of a GET.
+    pub(crate) async fn text(&self, path: &str) -> (u16, String) {
+        let r = self.client.get(self.url(path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap_or_default())
+    }
+
+    /// Waits until a good revision is served.
+    pub(crate) async fn wait_served(&self) {
+        self.wait_for("a served revision", async |s: &Service| {
+            (s.get("/readyz").await.0 == 200).then_some(())
+        })
+        .await;
     }
 
     pub(crate) async fn get(&self, path: &str) -> (u16, Json) {
