@@ -19,6 +19,13 @@ use tokio::net::{TcpListener, TcpStream};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-gitops");
 
+/// The service on example-repo with `limits`, once it serves.
+async fn on_example(limits: Limits) -> Service {
+    let edge = Service::start_on(directory_options(Path::new(EXAMPLE_REPO)), limits, false).await;
+    edge.wait_served().await;
+    edge
+}
+
 fn short_limits() -> Limits {
     let mut limits = Limits::default();
     limits.conn.header_timeout = Duration::from_secs(1);
@@ -59,13 +66,7 @@ async fn time_to_close(
 
 #[tokio::test]
 async fn slow_headers_and_idle_sockets_are_closed_within_the_header_timeout() {
-    let edge = Service::start_on(
-        directory_options(Path::new(EXAMPLE_REPO)),
-        short_limits(),
-        false,
-    )
-    .await;
-    edge.wait_served().await;
+    let edge = on_example(short_limits()).await;
     let mut waits = Vec::new();
     for i in 0..20 {
         let stream = TcpStream::connect(edge.addr()).await.unwrap();
@@ -172,13 +173,7 @@ fn sample(text: &str, name: &str) -> f64 {
 
 #[tokio::test]
 async fn url_churn_stays_within_the_cache_bound() {
-    let edge = Service::start_on(
-        directory_options(Path::new(EXAMPLE_REPO)),
-        Limits::default(),
-        false,
-    )
-    .await;
-    edge.wait_served().await;
+    let edge = on_example(Limits::default()).await;
     // 2,000 requests, each with a unique ignored 8 KB parameter: one response, one entry.
     let filler = "x".repeat(8 * 1024);
     for i in 0..2000 {
@@ -207,13 +202,7 @@ async fn url_churn_stays_within_the_cache_bound() {
 
 #[tokio::test]
 async fn an_updated_since_past_year_9999_is_a_400() {
-    let edge = Service::start_on(
-        directory_options(Path::new(EXAMPLE_REPO)),
-        Limits::default(),
-        false,
-    )
-    .await;
-    edge.wait_served().await;
+    let edge = on_example(Limits::default()).await;
     for since in [
         "9999-12-31T23:59:59-23:59",
         "9999-12-31T23:00:00-02:00",
