@@ -50,9 +50,14 @@ rules! {
     FileTooLarge = "file-too-large", Error, "a file is larger than 1 MiB";
     FileNotUtf8 = "file-not-utf8", Error, "a file is not UTF-8 text";
     SymlinkEscape = "symlink-escape", Error, "a symbolic link points outside the repository";
+    SymlinkLoop = "symlink-loop", Error, "symbolic links loop, chain through more than 40 links, or lead to a folder holding them";
+    FileKind = "file-kind", Error, "an entry under servers/ is a FIFO, device, socket or git submodule, and is not read";
+    FileName = "file-name", Error, "a name under servers/ is not UTF-8, and is not read";
+    FileLfsPointer = "file-lfs-pointer", Error, "a server file is a Git LFS pointer, not its content";
+    TreeLimits = "tree-limits", Error, "folders nest deeper than 32 levels, or the repository holds more than 250,000 entries";
     YamlSyntax = "yaml-syntax", Error, "the file is not valid YAML";
     YamlDuplicateKey = "yaml-duplicate-key", Error, "a mapping has the same key twice";
-    YamlLimits = "yaml-limits", Error, "the YAML exceeds the alias, depth or size limits (alias bomb)";
+    YamlLimits = "yaml-limits", Error, "the YAML exceeds the parser's limits: nesting depth, number of values, or aliases that multiply (alias bomb)";
     FileLayout = "file-layout", Error, "a server file is not at servers/<namespace>/<server>.yaml";
     FileForm = "file-form", Error, "the file is neither a server.json document nor shared fields with a `versions:` list";
     StrayServerFile = "stray-server-file", Warning, "a file outside servers/ looks like a server definition and is ignored";
@@ -131,19 +136,44 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// `file:line:col`, or `file` alone for a finding about the file as a whole (line 0).
+    /// Control characters in the name are escaped: a file name must not rewrite a terminal.
+    pub fn location(&self) -> String {
+        let file = printable(&self.file);
+        if self.pos.line == 0 {
+            file
+        } else {
+            format!("{file}:{}:{}", self.pos.line, self.pos.col)
+        }
+    }
+}
+
+/// `text` with control characters (newlines, escapes) written as Rust escapes.
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}:{}:{}: {}[{}]: {}",
-            self.file,
-            self.pos.line,
-            self.pos.col,
+            "{}: {}[{}]: {}",
+            self.location(),
             self.severity.as_str(),
             self.rule,
-            self.message
+            printable(&self.message)
         )
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod config;
 pub mod diagnostic;
+pub mod dir;
+pub mod files;
 pub mod load;
 pub mod model;
 pub mod node;

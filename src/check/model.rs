@@ -4,7 +4,8 @@
 //! (`status`, `statusMessage`, `latest`) are taken out, so `doc` is exactly the server.json.
 
 use crate::check::diagnostic::{Findings, Rule};
-use crate::check::load::{self, SourceFile};
+use crate::check::files::SourceFile;
+use crate::check::load;
 use crate::check::node::{MapEntry, Node, Pos, Value};
 use time::OffsetDateTime;
 

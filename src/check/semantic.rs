@@ -923,7 +923,8 @@ fn go_json_len(value: &Json) -> usize {
 mod tests {
     use super::*;
     use crate::check::diagnostic::Diagnostic;
-    use crate::check::load::{self, SourceFile};
+    use crate::check::files::SourceFile;
+    use crate::check::load;
 
     /// Rule ids and positions found in a YAML server.json.
     fn findings(yaml: &str) -> Vec<(Rule, u32, u32)> {

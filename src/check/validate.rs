@@ -4,7 +4,8 @@
 
 use crate::check::config::RegistryConfig;
 use crate::check::diagnostic::{self, Diagnostic, Findings, Rule};
-use crate::check::load::{self, RepoFiles, Role, SourceFile};
+use crate::check::files::{self, RepoFiles, Role, SourceFile};
+use crate::check::load;
 use crate::check::model::{self, ServerDef};
 use crate::check::node::Pos;
 use crate::check::{registry_rules as repo, schema, semantic};
@@ -40,11 +41,12 @@ pub fn check(tree: RepoFiles) -> Checked {
     let RepoFiles {
         files,
         mut diagnostics,
+        ..
     } = tree;
     let mut config = RegistryConfig::default();
     let (mut servers, mut others) = (Vec::new(), Vec::new());
     for file in files {
-        match load::role(&file.path) {
+        match files::role(&file.path) {
             Role::Server => servers.push(file),
             Role::Config => match load::parse(&file) {
                 Ok(root) => {

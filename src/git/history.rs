@@ -8,7 +8,8 @@
 //! and parsing only the files that changed; then `advance` adds new commits one by one.
 //! A file that does not parse at some commit is skipped there: its last good state stands.
 
-use crate::check::load::{self, Role, SourceFile};
+use crate::check::files::{self, Role, SourceFile};
+use crate::git::tree;
 use crate::check::model::{self, NameVersion, Status, Tombstone, VersionTimes, from_unix};
 use crate::parallel;
 use git2::{Delta, Oid, Repository};
@@ -87,20 +88,10 @@ impl History {
             ..History::default()
         };
         // One walk of the tree (looking each path up instead re-reads its folders every time).
-        let mut at_head: HashMap<String, Oid> = HashMap::new();
-        repo.find_commit(head)?
-            .tree()?
-            .walk(git2::TreeWalkMode::PreOrder, |folder, entry| {
-                if entry.kind() == Some(git2::ObjectType::Blob)
-                    && let Ok(name) = entry.name()
-                {
-                    at_head.insert(format!("{folder}{name}"), entry.id());
-                }
-                git2::TreeWalkResult::Ok
-            })?;
+        let at_head = tree::server_blobs(repo, &repo.find_commit(head)?.tree()?, prefix)?;
         let blobs: Vec<(Oid, &model::ServerDef)> = head_servers
             .iter()
-            .filter_map(|def| Some((*at_head.get(&format!("{prefix}{}", def.file))?, def)))
+            .filter_map(|def| Some((*at_head.get(&def.file)?, def)))
             .collect();
         let known: Known = parallel::chunks(&blobs, 256, |part| {
             part.iter()
@@ -293,7 +284,7 @@ impl History {
     /// The registry-relative path of a server file, or None for any other path.
     fn registry_path(&self, repo_path: &str) -> Option<String> {
         let rel = repo_path.strip_prefix(&self.prefix)?;
-        (load::role(rel) == Role::Server).then(|| rel.to_string())
+        (files::role(rel) == Role::Server).then(|| rel.to_string())
     }
 }
 
@@ -327,7 +318,7 @@ fn read_blob(repo: &Repository, path: &str, blob: Oid) -> Option<SourceFile> {
     // The size from the object's header first: a 200 MB blob anywhere in history (pushed once,
     // reverted) must not be loaded to learn that it is too large.
     let (size, _) = repo.odb().ok()?.read_header(blob).ok()?;
-    if size as u64 > load::MAX_FILE_BYTES {
+    if size as u64 > files::MAX_FILE_BYTES {
         return None;
     }
     let blob = repo.find_blob(blob).ok()?;

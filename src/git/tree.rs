@@ -1,116 +1,197 @@
 //! Reads the files of a registry straight from a git tree in the object database, without a
 //! checkout: `lint --base` reads the base revision this way, and `serve` every fetched commit.
-//! Symbolic links are resolved inside the tree; one that leaves the registry is a finding.
+//! One folder at a time from a list, under the limits of `check::files` (libgit2's own tree
+//! walk recurses, and a commit nesting 100,000 folders overflowed the stack). Symbolic links
+//! are resolved inside the tree as a checkout would resolve them.
 
-use crate::check::load::{self, RepoFiles, Role};
-use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+use crate::check::files::{
+    self, BadLink, MAX_DEPTH, MAX_ENTRIES, MAX_LINK_HOPS, RepoFiles, Role, Special,
+};
+use git2::{ObjectType, Oid, Repository};
+use std::collections::HashMap;
 
-/// Links are followed this many times at most (a link to a link to ...).
-const MAX_LINK_HOPS: usize = 8;
 const LINK_MODE: i32 = 0o120000;
+const SUBMODULE_MODE: i32 = 0o160000;
+/// A link's target is a path; longer than the system's `PATH_MAX` is not one.
+const MAX_LINK_BYTES: usize = 4096;
 
 /// The files of the registry rooted at `prefix` (`""` or `"sub/dir/"`) in `tree`.
 pub fn read(repo: &Repository, tree: &git2::Tree, prefix: &str) -> Result<RepoFiles, git2::Error> {
-    let mut entries = Vec::new();
-    tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-        if entry.kind() == Some(ObjectType::Blob) {
-            let path = format!("{dir}{}", entry.name().unwrap_or_default());
-            if let Some(rel) = path.strip_prefix(prefix) {
-                entries.push((rel.to_string(), entry.id(), entry.filemode() == LINK_MODE));
-            }
-        }
-        TreeWalkResult::Ok
-    })?;
-
-    let odb = repo.odb()?;
     let mut out = RepoFiles::default();
-    for (path, id, is_link) in entries {
-        if load::role(&path) == Role::Ignored {
-            continue;
-        }
-        let id = if is_link {
-            match resolve_link(repo, tree, prefix, &path, id)? {
-                Ok(target) => target,
-                Err(target) => {
-                    out.escaping_link(path, &target);
+    let Some(root) = registry_tree(repo, tree, prefix)? else {
+        return Ok(out);
+    };
+    let odb = repo.odb()?;
+    // Folders still to read: tree, registry-relative path (`""` or ending in `/`), depth.
+    let mut todo = vec![(root.id(), String::new(), 0usize)];
+    'walk: while let Some((id, dir, depth)) = todo.pop() {
+        let folder = repo.find_tree(id)?;
+        for entry in folder.iter() {
+            let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
+                let is_dir = entry.kind() == Some(ObjectType::Tree);
+                out.name_not_utf8(&dir, entry.name_bytes(), is_dir);
+                continue;
+            };
+            if name == ".git" {
+                continue;
+            }
+            let path = format!("{dir}{name}");
+            if !out.visit(&path) {
+                break 'walk;
+            }
+            let (id, kind) = match (entry.kind(), entry.filemode()) {
+                (_, SUBMODULE_MODE) => {
+                    out.special(path, Special::Submodule);
                     continue;
                 }
+                (Some(ObjectType::Blob), LINK_MODE) => {
+                    match resolve_link(repo, &root, &path, entry.id())? {
+                        Ok(target) => target,
+                        Err(bad) => {
+                            out.bad_link(path, bad);
+                            continue;
+                        }
+                    }
+                }
+                (kind, _) => (entry.id(), kind),
+            };
+            match kind {
+                Some(ObjectType::Tree) => {
+                    if out.may_descend(&path, depth + 1) {
+                        todo.push((id, format!("{path}/"), depth + 1));
+                    }
+                }
+                Some(ObjectType::Blob) if files::role(&path) != Role::Ignored => {
+                    let (size, _) = odb.read_header(id)?;
+                    out.add(path, size as u64, || {
+                        repo.find_blob(id)
+                            .map(|b| b.content().to_vec())
+                            .map_err(std::io::Error::other)
+                    });
+                }
+                _ => {}
             }
-        } else {
-            id
-        };
-        let (size, _) = odb.read_header(id)?;
-        out.add(path, size as u64, || {
-            repo.find_blob(id)
-                .map(|b| b.content().to_vec())
-                .map_err(std::io::Error::other)
-        });
+        }
     }
-    out.files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(out)
+    Ok(out.finish())
 }
 
-/// Follows a link inside the registry. `Ok(Err(target))` when it leaves the registry, points
-/// at nothing, or loops.
-fn resolve_link(
+/// The blob of every regular server file of the registry at `prefix`, by registry-relative
+/// path: what history needs to match validated servers to blobs. Links are not followed and
+/// nothing is reported; `read` has said what is wrong with the tree.
+pub fn server_blobs(
     repo: &Repository,
     tree: &git2::Tree,
     prefix: &str,
+) -> Result<HashMap<String, Oid>, git2::Error> {
+    let mut found = HashMap::new();
+    let servers = match registry_tree(repo, tree, prefix)? {
+        Some(root) => root.get_name("servers").map(|e| e.id()),
+        None => None,
+    };
+    let mut todo: Vec<(Oid, String, usize)> = servers
+        .map(|id| (id, "servers/".to_string(), 1))
+        .into_iter()
+        .collect();
+    let mut visited = 0;
+    while let Some((id, dir, depth)) = todo.pop() {
+        let Ok(folder) = repo.find_tree(id) else {
+            continue;
+        };
+        for entry in folder.iter() {
+            visited += 1;
+            let Ok(name) = entry.name() else { continue };
+            let path = format!("{dir}{name}");
+            match entry.kind() {
+                Some(ObjectType::Tree) if depth < MAX_DEPTH => {
+                    todo.push((entry.id(), format!("{path}/"), depth + 1));
+                }
+                Some(ObjectType::Blob) if entry.filemode() != LINK_MODE => {
+                    found.insert(path, entry.id());
+                }
+                _ => {}
+            }
+        }
+        if visited > MAX_ENTRIES {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// The tree at `prefix`, or `None` when there is no folder there.
+fn registry_tree<'r>(
+    repo: &'r Repository,
+    tree: &git2::Tree<'r>,
+    prefix: &str,
+) -> Result<Option<git2::Tree<'r>>, git2::Error> {
+    let prefix = prefix.trim_end_matches('/');
+    if prefix.is_empty() {
+        return Ok(Some(tree.clone()));
+    }
+    match tree.get_path(std::path::Path::new(prefix)) {
+        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(Some(repo.find_tree(entry.id())?)),
+        _ => Ok(None),
+    }
+}
+
+/// Follows the link at `path` inside the registry: the object it leads to and its kind.
+fn resolve_link(
+    repo: &Repository,
+    root: &git2::Tree,
     path: &str,
     mut id: Oid,
-) -> Result<Result<Oid, String>, git2::Error> {
+) -> Result<Result<(Oid, Option<ObjectType>), BadLink>, git2::Error> {
     let mut at = path.to_string();
     for _ in 0..MAX_LINK_HOPS {
+        let (size, _) = repo.odb()?.read_header(id)?;
+        if size > MAX_LINK_BYTES {
+            return Ok(Err(BadLink::Dangling(format!("({size} bytes)"))));
+        }
         let target = String::from_utf8_lossy(repo.find_blob(id)?.content()).into_owned();
-        let Some(resolved) = join_inside(&at, &target) else {
-            return Ok(Err(target));
+        let Some(resolved) = files::join_inside(&at, &target) else {
+            return Ok(Err(BadLink::Escapes(target)));
         };
-        let Ok(entry) = tree.get_path(std::path::Path::new(&format!("{prefix}{resolved}"))) else {
-            return Ok(Err(target));
+        if resolved.is_empty() {
+            return Ok(Err(BadLink::Ancestor(target)));
+        }
+        let entry = match lookup(repo, root, &resolved)? {
+            Some(entry) => entry,
+            None => return Ok(Err(BadLink::Dangling(target))),
         };
         if entry.filemode() != LINK_MODE {
-            return Ok(Ok(entry.id()));
+            let kind = entry.kind();
+            // A link to the folder that holds it would be read forever.
+            if kind == Some(ObjectType::Tree) && path.starts_with(&format!("{resolved}/")) {
+                return Ok(Err(BadLink::Ancestor(target)));
+            }
+            return Ok(Ok((entry.id(), kind)));
         }
         (at, id) = (resolved, entry.id());
     }
-    Ok(Err(at))
+    Ok(Err(BadLink::Loop))
 }
 
-/// The registry-relative path a link at `link` to `target` names, or `None` when it leaves the
-/// registry (absolute, or too many `..`).
-fn join_inside(link: &str, target: &str) -> Option<String> {
-    if target.starts_with('/') {
-        return None;
-    }
-    let mut parts: Vec<&str> = link.split('/').collect();
-    parts.pop();
-    for part in target.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
+/// The entry at a registry-relative path, looked up one folder at a time (libgit2's path
+/// lookup recurses once per component, and a link's target is untrusted).
+fn lookup<'r>(
+    repo: &'r Repository,
+    root: &git2::Tree<'r>,
+    path: &str,
+) -> Result<Option<git2::TreeEntry<'static>>, git2::Error> {
+    let mut folder = root.clone();
+    let mut parts = path.split('/').filter(|p| !p.is_empty()).peekable();
+    while let Some(part) = parts.next() {
+        let Some(entry) = folder.get_name(part).map(|e| e.to_owned()) else {
+            return Ok(None);
+        };
+        if parts.peek().is_none() {
+            return Ok(Some(entry));
         }
+        if entry.kind() != Some(ObjectType::Tree) {
+            return Ok(None);
+        }
+        folder = repo.find_tree(entry.id())?;
     }
-    Some(parts.join("/"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::join_inside;
-
-    #[test]
-    fn links_stay_inside_or_not() {
-        assert_eq!(
-            join_inside("servers/a/x.yaml", "y.yaml").as_deref(),
-            Some("servers/a/y.yaml")
-        );
-        assert_eq!(
-            join_inside("servers/a/x.yaml", "../b/y.yaml").as_deref(),
-            Some("servers/b/y.yaml")
-        );
-        assert_eq!(join_inside("servers/a/x.yaml", "../../../etc/passwd"), None);
-        assert_eq!(join_inside("servers/a/x.yaml", "/etc/passwd"), None);
-    }
+    Ok(None)
 }

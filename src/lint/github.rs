@@ -83,7 +83,7 @@ pub(super) fn append_step_summary(
                 "| {} | `{}` | {} | {} |\n",
                 d.severity.as_str(),
                 d.rule,
-                cell(&format!("{prefix}{}:{}:{}", d.file, d.pos.line, d.pos.col)),
+                cell(&format!("{prefix}{}", d.location())),
                 cell(&d.message)
             ));
         }

@@ -1,8 +1,9 @@
-//! The human format: each finding with its file:line:col, rule and the source line under it.
+//! The human format: each finding with its file:line:col (the file alone when the finding is
+//! about the whole file), rule and the source line under it.
 
 use super::{path_prefix, summary_line};
 use crate::check::diagnostic::Diagnostic;
-use crate::check::load;
+use crate::check::files;
 use crate::check::validate::Checked;
 use std::io::Write;
 use std::path::Path;
@@ -15,16 +16,7 @@ pub(super) fn human(root: &Path, checked: &Checked, w: &mut dyn Write) -> std::i
     let prefix = path_prefix(root);
     let mut source = SourceCache::default();
     for d in &checked.diagnostics {
-        writeln!(
-            w,
-            "{prefix}{}:{}:{}: {}[{}]: {}",
-            d.file,
-            d.pos.line,
-            d.pos.col,
-            d.severity.as_str(),
-            d.rule,
-            d.message
-        )?;
+        writeln!(w, "{prefix}{d}")?;
         if let Some(line) = source.line(root, d) {
             let (shown, col) = window(line, d.pos.col as usize);
             let number = d.pos.line.to_string();
@@ -69,7 +61,7 @@ impl SourceCache {
 /// or too large to have been parsed.
 fn read_lines(path: &Path) -> Option<Vec<String>> {
     let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > load::MAX_FILE_BYTES {
+    if !meta.is_file() || meta.len() > files::MAX_FILE_BYTES {
         return None;
     }
     let bytes = std::fs::read(path).ok()?;

@@ -12,7 +12,7 @@ mod sarif;
 pub use json::json_report;
 pub use sarif::sarif_report;
 
-use crate::check::load;
+use crate::check::dir;
 use crate::check::validate::{self, Checked};
 use args::{Format, LintArgs};
 use std::io::Write;
@@ -60,7 +60,7 @@ pub fn run(args: &LintArgs) -> ExitCode {
 
 /// Loads and checks the repository, and compares it with `--base` when asked.
 pub fn lint(args: &LintArgs) -> Result<Checked, Box<dyn std::error::Error>> {
-    let tree = load::read_dir(&args.path)?;
+    let tree = dir::read_dir(&args.path)?;
     let mut checked = validate::check(tree);
     if let Some(rev) = &args.base {
         let found = base::compare(&args.path, rev, &checked)?;

@@ -494,7 +494,7 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::load::SourceFile;
+    use crate::check::files::SourceFile;
     use crate::check::node::{MapEntry, Pos};
     use crate::synth::{Rng, server_yaml};
 

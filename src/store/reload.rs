@@ -3,7 +3,7 @@
 //! the attempt with every error is recorded for `/status`, `/metrics` and the logs.
 
 use crate::check::diagnostic::Diagnostic;
-use crate::check::load;
+use crate::check::dir;
 use crate::check::model::{VersionTimes, from_unix};
 use crate::check::validate;
 use crate::error_chain::error_chain;
@@ -418,7 +418,7 @@ fn build_directory(dir: &Path) -> Result<Built, Rejected> {
             servers.display()
         )));
     }
-    let tree = load::read_dir(dir).map_err(|e| Rejected::Unreadable(error_chain(&e)))?;
+    let tree = dir::read_dir(dir).map_err(|e| Rejected::Unreadable(error_chain(&e)))?;
     let now = OffsetDateTime::now_utc();
     let modified: std::collections::HashMap<String, OffsetDateTime> = tree
         .files

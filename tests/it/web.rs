@@ -11,7 +11,7 @@ use crate::common::vscode::assert_vscode_config;
 use axum::Router;
 use axum::http::{Method, StatusCode};
 use mcp_gitops::check::diagnostic::{Diagnostic, Rule};
-use mcp_gitops::check::{load, validate};
+use mcp_gitops::check::validate;
 use mcp_gitops::http::{ApiConfig, AppState, router};
 use mcp_gitops::store::index::{Index, Input, Times};
 use mcp_gitops::store::{Attempt, Outcome, Snapshot, SourceInfo, Store};
@@ -24,7 +24,7 @@ use time::OffsetDateTime;
 
 /// Loads and validates a registry directory (which must be free of errors) into an index.
 fn index_of(dir: &Path, commit: Option<&str>) -> Index {
-    let checked = validate::check(load::read_dir(dir).unwrap());
+    let checked = validate::check(mcp_gitops::check::dir::read_dir(dir).unwrap());
     assert_eq!(checked.errors(), 0, "{} has errors", dir.display());
     Index::build(&Input {
         servers: &checked.servers,

@@ -1,7 +1,7 @@
 //! The `example-repo/` registry shipped in this repository, and reading server names from a
 //! registry directory.
 
-use mcp_gitops::check::{load, validate};
+use mcp_gitops::check::validate;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -9,7 +9,7 @@ pub const EXAMPLE_REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/example-rep
 
 /// Every server name defined under `dir/servers`.
 pub fn names_in(dir: &Path) -> BTreeSet<String> {
-    let checked = validate::check(load::read_dir(dir).unwrap());
+    let checked = validate::check(mcp_gitops::check::dir::read_dir(dir).unwrap());
     checked
         .servers
         .iter()

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use mcp_gitops::check::model::VersionTimes;
-use mcp_gitops::check::{load, validate};
+use mcp_gitops::check::validate;
 use mcp_gitops::http::{ApiConfig, AppState, router};
 use mcp_gitops::store::index::{Index, Input, Times};
 use mcp_gitops::store::{Snapshot, SourceInfo, Store};
@@ -157,7 +157,7 @@ pub fn at(s: &str) -> OffsetDateTime {
 pub fn build_index(files: &[(&str, &str)], times: &[(&str, &str, &str, &str)]) -> Index {
     let dir = tempfile::tempdir().unwrap();
     crate::common::write_files(dir.path(), files);
-    let checked = validate::check(load::read_dir(dir.path()).unwrap());
+    let checked = validate::check(mcp_gitops::check::dir::read_dir(dir.path()).unwrap());
     let errors: Vec<String> = checked
         .diagnostics
         .iter()
