@@ -12,7 +12,7 @@
 //! cargo bench --bench serve          (SERVERS=2000 for a quick run)
 
 use mcp_gitops::check::model::VersionTimes;
-use mcp_gitops::check::{load, validate};
+use mcp_gitops::check::{dir, validate};
 use mcp_gitops::git::fetch::{Credentials, GitConfig, GitSource, Timeouts};
 use mcp_gitops::store::index::{Index, Input, Times};
 use mcp_gitops::store::reload::Reloader;
@@ -68,7 +68,7 @@ fn main() {
     // Lint: read, parse, validate.
     let runs: Vec<Duration> = (0..3)
         .map(|_| {
-            let (d, checked) = time(|| validate::check(load::read_dir(&dir).unwrap()));
+            let (d, checked) = time(|| validate::check(dir::read_dir(&dir).unwrap()));
             assert_eq!(checked.errors(), 0);
             assert_eq!(checked.files, servers);
             d
@@ -81,7 +81,7 @@ fn main() {
     );
 
     // Index build, from validated servers and their times.
-    let checked = validate::check(load::read_dir(&dir).unwrap());
+    let checked = validate::check(dir::read_dir(&dir).unwrap());
     let at = OffsetDateTime::now_utc();
     let mut times = Times::new();
     for s in &checked.servers {

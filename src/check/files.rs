@@ -198,7 +198,8 @@ impl RepoFiles {
         if depth <= MAX_DEPTH {
             return true;
         }
-        let msg = format!("folders nest deeper than {MAX_DEPTH} levels here; nothing below is read");
+        let msg =
+            format!("folders nest deeper than {MAX_DEPTH} levels here; nothing below is read");
         self.finding(Rule::TreeLimits, path.to_string(), msg);
         false
     }

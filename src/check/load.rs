@@ -4,9 +4,9 @@
 //! becomes a `Diagnostic`, never a panic.
 
 use crate::check::diagnostic::{Diagnostic, Rule};
+use crate::check::files::SourceFile;
 use crate::check::node::{MapEntry, Node, Pos, Value};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use crate::check::files::SourceFile;
 use serde_saphyr::Spanned;
 use std::fmt;
 
@@ -52,7 +52,9 @@ fn describe(e: &serde_saphyr::Error) -> (Rule, String) {
     use serde_saphyr::Error as E;
     use serde_saphyr::budget::BudgetBreach as B;
     let alias_bomb = |what: &str| {
-        format!("{what}; aliases that multiply like this are an alias bomb, refused before they expand")
+        format!(
+            "{what}; aliases that multiply like this are an alias bomb, refused before they expand"
+        )
     };
     match e {
         E::DuplicateMappingKey { .. } => (Rule::YamlDuplicateKey, sentence(e)),

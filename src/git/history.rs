@@ -9,8 +9,8 @@
 //! A file that does not parse at some commit is skipped there: its last good state stands.
 
 use crate::check::files::{self, Role, SourceFile};
-use crate::git::tree;
 use crate::check::model::{self, NameVersion, Status, Tombstone, VersionTimes, from_unix};
+use crate::git::tree;
 use crate::parallel;
 use git2::{Delta, Oid, Repository};
 use std::collections::HashMap;

@@ -56,10 +56,8 @@ pub fn read(repo: &Repository, tree: &git2::Tree, prefix: &str) -> Result<RepoFi
                 (kind, _) => (entry.id(), kind),
             };
             match kind {
-                Some(ObjectType::Tree) => {
-                    if out.may_descend(&path, depth + 1) {
-                        todo.push((id, format!("{path}/"), depth + 1));
-                    }
+                Some(ObjectType::Tree) if out.may_descend(&path, depth + 1) => {
+                    todo.push((id, format!("{path}/"), depth + 1));
                 }
                 Some(ObjectType::Blob) if files::role(&path) != Role::Ignored => {
                     let (size, _) = odb.read_header(id)?;
@@ -130,7 +128,9 @@ fn registry_tree<'r>(
         return Ok(Some(tree.clone()));
     }
     match tree.get_path(std::path::Path::new(prefix)) {
-        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(Some(repo.find_tree(entry.id())?)),
+        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
+            Ok(Some(repo.find_tree(entry.id())?))
+        }
         _ => Ok(None),
     }
 }

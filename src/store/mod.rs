@@ -2,6 +2,7 @@
 //! reloader, plus what `/status` and `/metrics` report about reload attempts. Handlers only read.
 
 pub mod follow;
+pub mod gone;
 pub mod index;
 pub mod query;
 pub mod reload;

@@ -4,15 +4,18 @@
 
 use crate::check::diagnostic::Diagnostic;
 use crate::check::dir;
+use crate::check::model::{NameVersion, ServerDef};
 use crate::check::model::{VersionTimes, from_unix};
 use crate::check::validate;
 use crate::error_chain::error_chain;
 use crate::git::fetch::{self, GitSource};
 use crate::git::history::History;
 use crate::git::tree;
+use crate::store::gone::Gone;
 use crate::store::index::{Index, Input, Times, Tombstones};
 use crate::store::source::Source;
 use crate::store::{Attempt, Outcome, Snapshot, Store};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -30,11 +33,18 @@ pub struct Reloader {
     /// Changes seen in a directory source, counted by its watcher: a read during which the
     /// count moved may have seen half a change, and is not served.
     changes: AtomicU64,
+    /// Versions served once and gone without a removal history can date.
+    gone: Mutex<Gone>,
 }
 
 impl Reloader {
     pub fn new(store: Arc<Store>, source: Source) -> Arc<Reloader> {
+        let gone = match &source {
+            Source::Git(git) => Gone::load(git.repo_path().with_extension("gone.json")),
+            Source::Directory(_) => Gone::default(),
+        };
         Arc::new(Reloader {
+            gone: Mutex::new(gone),
             store,
             source,
             running: tokio::sync::Mutex::new(()),
@@ -68,6 +78,7 @@ impl Reloader {
         let (done, outcome) = tokio::sync::oneshot::channel();
         let spawned = std::thread::Builder::new()
             .name("reload".into())
+            .stack_size(RELOAD_STACK_BYTES)
             .spawn(move || {
                 lower_priority();
                 let outcome = this.reload_blocking();
@@ -106,7 +117,7 @@ impl Reloader {
         let result = match &self.source {
             Source::Directory(dir) => {
                 let before = self.changes.load(Ordering::SeqCst);
-                build_directory(dir).and_then(|built| {
+                self.build_directory(dir).and_then(|built| {
                     if self.changes.load(Ordering::SeqCst) == before {
                         Ok(built)
                     } else {
@@ -345,12 +356,27 @@ impl Reloader {
             g.shallow_history = shallow;
             g.served_commit_time = Some(commit_time);
         });
+        let served = self.store.current();
+        let before_restart = match served {
+            None => previous_index(git, fetched),
+            Some(_) => None,
+        };
+        let served = served
+            .as_ref()
+            .map(|s| &s.index)
+            .or(before_restart.as_ref());
+        let (times, tombstones) = self.with_gone(
+            served,
+            &checked.servers,
+            history.times.clone(),
+            history.tombstones.clone(),
+        );
         let index = Index::build(&Input {
             servers: &checked.servers,
             commit: Some(&commit_id),
-            times: &history.times,
+            times: &times,
             fallback_time: commit_time,
-            tombstones: &history.tombstones,
+            tombstones: &tombstones,
         });
         if let Err(e) = git.mark_served(&fetched.repo, fetched.commit) {
             tracing::warn!(error = %e, "cannot record the served commit in the cache");
@@ -405,62 +431,133 @@ impl Rejected {
     }
 }
 
-/// Reads, validates and indexes a directory. Each file's modification time stands in for the
-/// times git history would give.
-fn build_directory(dir: &Path) -> Result<Built, Rejected> {
-    // No `servers/` (a directory being deleted or not yet copied, or the wrong directory): an
-    // empty registry would be served, so refuse and say where we looked.
-    let servers = dir.join("servers");
-    if !servers.is_dir() {
-        return Err(Rejected::Unreadable(format!(
-            "{} has no servers/ folder: the registry's server files are expected in {}",
-            dir.display(),
-            servers.display()
-        )));
-    }
-    let tree = dir::read_dir(dir).map_err(|e| Rejected::Unreadable(error_chain(&e)))?;
-    let now = OffsetDateTime::now_utc();
-    let modified: std::collections::HashMap<String, OffsetDateTime> = tree
-        .files
-        .iter()
-        .map(|f| {
-            let at = std::fs::metadata(dir.join(&f.path))
-                .and_then(|m| m.modified())
-                .map_or(now, OffsetDateTime::from);
-            (f.path.clone(), at)
-        })
-        .collect();
-    let checked = validate::check(tree);
-    if checked.errors() > 0 {
-        return Err(Rejected::invalid(checked, None));
-    }
-    let mut times = Times::new();
-    for server in &checked.servers {
-        let (Some(name), Some(at)) = (server.name(), modified.get(&server.file)) else {
-            continue;
-        };
-        for v in &server.versions {
-            if let Some(version) = v.version() {
-                times.insert(
-                    (name.to_string(), version.to_string()),
-                    VersionTimes::all(*at),
-                );
+impl Reloader {
+    /// Reads, validates and indexes a directory. Each file's modification time stands in for the
+    /// times git history would give.
+    fn build_directory(&self, dir: &Path) -> Result<Built, Rejected> {
+        // No `servers/` (a directory being deleted or not yet copied, or the wrong directory): an
+        // empty registry would be served, so refuse and say where we looked.
+        let servers = dir.join("servers");
+        if !servers.is_dir() {
+            return Err(Rejected::Unreadable(format!(
+                "{} has no servers/ folder: the registry's server files are expected in {}",
+                dir.display(),
+                servers.display()
+            )));
+        }
+        let tree = dir::read_dir(dir).map_err(|e| Rejected::Unreadable(error_chain(&e)))?;
+        let now = OffsetDateTime::now_utc();
+        let modified: std::collections::HashMap<String, OffsetDateTime> = tree
+            .files
+            .iter()
+            .map(|f| {
+                let at = std::fs::metadata(dir.join(&f.path))
+                    .and_then(|m| m.modified())
+                    .map_or(now, OffsetDateTime::from);
+                (f.path.clone(), at)
+            })
+            .collect();
+        let checked = validate::check(tree);
+        if checked.errors() > 0 {
+            return Err(Rejected::invalid(checked, None));
+        }
+        let mut times = Times::new();
+        for server in &checked.servers {
+            let (Some(name), Some(at)) = (server.name(), modified.get(&server.file)) else {
+                continue;
+            };
+            for v in &server.versions {
+                if let Some(version) = v.version() {
+                    times.insert(
+                        (name.to_string(), version.to_string()),
+                        VersionTimes::all(*at),
+                    );
+                }
             }
         }
+        let served = self.store.current();
+        let (times, tombstones) = self.with_gone(
+            served.as_ref().map(|s| &s.index),
+            &checked.servers,
+            times,
+            Tombstones::new(),
+        );
+        let index = Index::build(&Input {
+            servers: &checked.servers,
+            commit: None,
+            times: &times,
+            fallback_time: now,
+            tombstones: &tombstones,
+        });
+        Ok(Built {
+            index,
+            commit: None,
+            warnings: checked.warnings(),
+        })
     }
-    let index = Index::build(&Input {
-        servers: &checked.servers,
-        commit: None,
-        times: &times,
-        fallback_time: now,
-        tombstones: &Tombstones::new(),
-    });
-    Ok(Built {
-        index,
-        commit: None,
-        warnings: checked.warnings(),
-    })
+
+    /// `times` and `tombstones` for the next revision, plus the versions `served` served that
+    /// the next one (`servers`, and `tombstones` already) no longer holds.
+    fn with_gone(
+        &self,
+        served: Option<&Index>,
+        servers: &[ServerDef],
+        mut times: Times,
+        mut tombstones: Tombstones,
+    ) -> (Times, Tombstones) {
+        let live = servers.iter().flat_map(|s| {
+            let name = s.name().unwrap_or_default();
+            s.versions
+                .iter()
+                .filter_map(move |v| Some((name.to_string(), v.version()?.to_string())))
+        });
+        let present: HashSet<NameVersion> = live.chain(tombstones.keys().cloned()).collect();
+        let mut gone = self.gone.lock().unwrap_or_else(PoisonError::into_inner);
+        if gone.update(served, &present, OffsetDateTime::now_utc()) {
+            tracing::info!(
+                versions = gone.len(),
+                "versions served before and gone now are served as deleted"
+            );
+            if let Err(e) = gone.save() {
+                tracing::warn!(error = %e, "cannot save the versions seen to vanish");
+            }
+        }
+        gone.add_to(&mut times, &mut tombstones);
+        (times, tombstones)
+    }
 }
+
+/// At a restart whose first commit does not descend from the one served before (history was
+/// rewritten while this registry was down): that commit's index, to see what vanished.
+fn previous_index(git: &GitSource, fetched: &fetch::Fetched) -> Option<Index> {
+    let last = git.last_served()?;
+    let descends = fetched
+        .repo
+        .graph_descendant_of(fetched.commit, last.commit)
+        .unwrap_or(false);
+    if last.commit == fetched.commit || descends {
+        return None;
+    }
+    let tree = last.repo.find_commit(last.commit).ok()?.tree().ok()?;
+    let checked = validate::check(tree::read(&last.repo, &tree, "").ok()?);
+    if checked.errors() > 0 {
+        return None;
+    }
+    let history = History::build_reusing(&last.repo, last.commit, "", &checked.servers).ok()?;
+    Some(Index::build(&Input {
+        servers: &checked.servers,
+        commit: Some(&last.commit.to_string()),
+        times: &history.times,
+        fallback_time: from_unix(last.time),
+        tombstones: &history.tombstones,
+    }))
+}
+
+/// The reload thread's stack: reserved, and touched only as deep as a reload goes. Our walks
+/// do not recurse, but libgit2 packs a `file://` remote's objects in this process with a
+/// recursion per folder level; this much stack takes a tree a million folders deep (remote
+/// servers pack on their side). The YAML parser stops at 64 levels.
+const RELOAD_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// How much nicer than the request threads a reload runs (Unix `nice`, 0–19). The threads a
 /// reload starts to parse and build on every core inherit it.

@@ -12,21 +12,21 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-const T0: i64 = 1_750_000_000;
-const WEATHER: &str = "servers/io.github.acme/weather.yaml";
-const V1: &str =
+pub(crate) const T0: i64 = 1_750_000_000;
+pub(crate) const WEATHER: &str = "servers/io.github.acme/weather.yaml";
+pub(crate) const V1: &str =
     "name: io.github.acme/weather\ndescription: Forecasts\nversions:\n  - version: \"1.0.0\"\n";
 
 /// An upstream bare repository and a working clone that pushes to it.
-struct Upstream {
+pub(crate) struct Upstream {
     _tmp: tempfile::TempDir,
-    bare: PathBuf,
-    work: PathBuf,
-    cache: PathBuf,
+    pub(crate) bare: PathBuf,
+    pub(crate) work: PathBuf,
+    pub(crate) cache: PathBuf,
 }
 
 impl Upstream {
-    fn new() -> Upstream {
+    pub(crate) fn new() -> Upstream {
         let tmp = tempfile::tempdir().unwrap();
         let (bare, work, cache) = (
             tmp.path().join("up.git"),
@@ -53,7 +53,7 @@ impl Upstream {
     }
 
     /// Writes files, commits everything at `T0 + hours`, pushes; returns the commit id.
-    fn commit(&self, hours: i64, files: &[(&str, &str)]) -> String {
+    pub(crate) fn commit(&self, hours: i64, files: &[(&str, &str)]) -> String {
         crate::common::write_files(&self.work, files);
         self.git_at(hours, &["add", "-A"]);
         self.git_at(hours, &["commit", "-qm", "change", "--allow-empty"]);
@@ -63,11 +63,15 @@ impl Upstream {
             .to_string()
     }
 
-    fn git_at(&self, hours: i64, args: &[&str]) -> String {
+    pub(crate) fn git_at(&self, hours: i64, args: &[&str]) -> String {
         crate::common::git_dated(&self.work, T0 + hours * 3600, args)
     }
 
-    async fn serve(&self, poll: Duration, webhook_secret_file: Option<PathBuf>) -> Service {
+    pub(crate) async fn serve(
+        &self,
+        poll: Duration,
+        webhook_secret_file: Option<PathBuf>,
+    ) -> Service {
         serve_url(&self.url(), &self.cache, poll, webhook_secret_file).await
     }
 }
@@ -100,14 +104,14 @@ async fn serve_url(
     .await
 }
 
-fn rfc3339(hours: i64) -> String {
+pub(crate) fn rfc3339(hours: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(T0 + hours * 3600).unwrap();
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap()
 }
 
 /// Waits until the served revision is `commit`.
-async fn wait_for_commit(service: &Service, commit: &str) {
+pub(crate) async fn wait_for_commit(service: &Service, commit: &str) {
     service
         .wait_for(&format!("commit {commit} served"), async |s: &Service| {
             let (status, j) = s.get("/readyz").await;
@@ -116,7 +120,7 @@ async fn wait_for_commit(service: &Service, commit: &str) {
         .await;
 }
 
-async fn status(service: &Service) -> Json {
+pub(crate) async fn status(service: &Service) -> Json {
     service.get("/status").await.1
 }
 

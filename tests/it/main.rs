@@ -10,6 +10,7 @@ mod container;
 mod crosscheck;
 mod directory_mode;
 mod docs;
+mod faults;
 mod fetch;
 mod git_sync;
 mod history;
