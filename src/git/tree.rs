@@ -44,15 +44,13 @@ pub fn read(repo: &Repository, tree: &git2::Tree, prefix: &str) -> Result<RepoFi
                     out.special(path, Special::Submodule);
                     continue;
                 }
-                (Some(ObjectType::Blob), LINK_MODE) => {
-                    match resolve_link(repo, &root, &path, entry.id())? {
-                        Ok(target) => target,
-                        Err(bad) => {
-                            out.bad_link(path, bad);
-                            continue;
-                        }
+                (Some(ObjectType::Blob), LINK_MODE) => match resolve_link(repo, &root, &path)? {
+                    Ok(target) => target,
+                    Err(bad) => {
+                        out.bad_link(path, bad);
+                        continue;
                     }
-                }
+                },
                 (kind, _) => (entry.id(), kind),
             };
             match kind {
@@ -135,63 +133,65 @@ fn registry_tree<'r>(
     }
 }
 
-/// Follows the link at `path` inside the registry: the object it leads to and its kind.
+/// Follows the link at `path` inside the registry, and any link met on the way, as a checkout
+/// would: the object it leads to and its kind.
 fn resolve_link(
     repo: &Repository,
     root: &git2::Tree,
     path: &str,
-    mut id: Oid,
 ) -> Result<Result<(Oid, Option<ObjectType>), BadLink>, git2::Error> {
     let mut at = path.to_string();
-    for _ in 0..MAX_LINK_HOPS {
-        let (size, _) = repo.odb()?.read_header(id)?;
-        if size > MAX_LINK_BYTES {
-            return Ok(Err(BadLink::Dangling(format!("({size} bytes)"))));
-        }
-        let target = String::from_utf8_lossy(repo.find_blob(id)?.content()).into_owned();
-        let Some(resolved) = files::join_inside(&at, &target) else {
-            return Ok(Err(BadLink::Escapes(target)));
-        };
-        if resolved.is_empty() {
-            return Ok(Err(BadLink::Ancestor(target)));
-        }
-        let entry = match lookup(repo, root, &resolved)? {
-            Some(entry) => entry,
-            None => return Ok(Err(BadLink::Dangling(target))),
-        };
-        if entry.filemode() != LINK_MODE {
-            let kind = entry.kind();
-            // A link to the folder that holds it would be read forever.
-            if kind == Some(ObjectType::Tree) && path.starts_with(&format!("{resolved}/")) {
-                return Ok(Err(BadLink::Ancestor(target)));
+    let mut hops = 0;
+    // The link's own text names it in findings, as a checkout's `readlink` would.
+    let mut shown: Option<String> = None;
+    'again: loop {
+        let parts: Vec<&str> = at.split('/').filter(|p| !p.is_empty()).collect();
+        let mut folder = root.clone();
+        for (i, part) in parts.iter().enumerate() {
+            let Some(entry) = folder.get_name(part).map(|e| e.to_owned()) else {
+                return Ok(Err(BadLink::Dangling(shown.unwrap_or_default())));
+            };
+            if entry.filemode() == LINK_MODE {
+                hops += 1;
+                if hops > MAX_LINK_HOPS {
+                    return Ok(Err(BadLink::Loop));
+                }
+                let target = link_target(repo, entry.id())?;
+                let shown = shown.get_or_insert_with(|| target.clone()).clone();
+                let Some(joined) = files::join_inside(&parts[..=i].join("/"), &target) else {
+                    return Ok(Err(BadLink::Escapes(shown)));
+                };
+                let rest = parts[i + 1..].join("/");
+                at = if rest.is_empty() {
+                    joined
+                } else {
+                    format!("{joined}/{rest}")
+                };
+                continue 'again;
             }
-            return Ok(Ok((entry.id(), kind)));
+            if i + 1 == parts.len() {
+                let kind = entry.kind();
+                // A link to the folder that holds it would be read forever.
+                if kind == Some(ObjectType::Tree) && path.starts_with(&format!("{at}/")) {
+                    return Ok(Err(BadLink::Ancestor(shown.unwrap_or_default())));
+                }
+                return Ok(Ok((entry.id(), kind)));
+            }
+            if entry.kind() != Some(ObjectType::Tree) {
+                return Ok(Err(BadLink::Dangling(shown.unwrap_or_default())));
+            }
+            folder = repo.find_tree(entry.id())?;
         }
-        (at, id) = (resolved, entry.id());
+        // Nothing left: the registry's root, which holds every link.
+        return Ok(Err(BadLink::Ancestor(shown.unwrap_or_default())));
     }
-    Ok(Err(BadLink::Loop))
 }
 
-/// The entry at a registry-relative path, looked up one folder at a time (libgit2's path
-/// lookup recurses once per component, and a link's target is untrusted).
-fn lookup<'r>(
-    repo: &'r Repository,
-    root: &git2::Tree<'r>,
-    path: &str,
-) -> Result<Option<git2::TreeEntry<'static>>, git2::Error> {
-    let mut folder = root.clone();
-    let mut parts = path.split('/').filter(|p| !p.is_empty()).peekable();
-    while let Some(part) = parts.next() {
-        let Some(entry) = folder.get_name(part).map(|e| e.to_owned()) else {
-            return Ok(None);
-        };
-        if parts.peek().is_none() {
-            return Ok(Some(entry));
-        }
-        if entry.kind() != Some(ObjectType::Tree) {
-            return Ok(None);
-        }
-        folder = repo.find_tree(entry.id())?;
+/// What a link blob says; a target longer than any path is refused unread.
+fn link_target(repo: &Repository, id: Oid) -> Result<String, git2::Error> {
+    let (size, _) = repo.odb()?.read_header(id)?;
+    if size > MAX_LINK_BYTES {
+        return Ok(format!("({size} bytes: too long for a path)"));
     }
-    Ok(None)
+    Ok(String::from_utf8_lossy(repo.find_blob(id)?.content()).into_owned())
 }

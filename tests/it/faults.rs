@@ -347,3 +347,73 @@ async fn a_huge_blob_in_history_costs_no_memory_at_start() {
         after >> 20
     );
 }
+
+/// A repository whose `servers/` holds what is easy to skip in silence: a chain of 11 links, a
+/// link to a folder, a link to a folder holding it, a name that is not UTF-8, and (in the
+/// commit only) a submodule. Its commit (`git::tree`, what `serve` and `lint --base` read) and its
+/// checkout (`check::dir`, what `lint` and directory mode read) must agree on every file and
+/// every finding.
+#[test]
+fn a_commit_and_its_checkout_read_the_same_files_and_findings() {
+    use mcp_gitops::check::files::RepoFiles;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    crate::common::git(repo, &["init", "-q", "-b", "main"]);
+    crate::common::write_files(repo, &[(WEATHER, V1)]);
+    let acme = repo.join("servers/io.github.acme");
+    let mut previous = "weather.yaml".to_string();
+    for i in 0..10 {
+        symlink(&previous, acme.join(format!("link{i}"))).unwrap();
+        previous = format!("link{i}");
+    }
+    symlink(&previous, acme.join("chained.yaml")).unwrap();
+    symlink("io.github.acme", repo.join("servers/io.github.acme.mirror")).unwrap();
+    symlink("..", acme.join("up")).unwrap();
+    std::fs::write(acme.join(std::ffi::OsStr::from_bytes(b"bad\xff.yaml")), V1).unwrap();
+    crate::common::git(repo, &["add", "-A"]);
+    let gitlink = "160000,1111111111111111111111111111111111111111,servers/io.github.acme/sub";
+    crate::common::git(repo, &["update-index", "--add", "--cacheinfo", gitlink]);
+    crate::common::git(repo, &["commit", "-qm", "tricky"]);
+
+    let summary = |files: RepoFiles| {
+        let paths: Vec<String> = files.files.iter().map(|f| f.path.clone()).collect();
+        let mut findings: Vec<String> = files
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.location(), d.rule))
+            .collect();
+        findings.sort();
+        (paths, findings)
+    };
+    let git = Repository::open(repo).unwrap();
+    let tree = git.head().unwrap().peel_to_tree().unwrap();
+    let (git_paths, mut git_findings) =
+        summary(mcp_gitops::git::tree::read(&git, &tree, "").unwrap());
+    let (dir_paths, dir_findings) = summary(mcp_gitops::check::dir::read_dir(repo).unwrap());
+
+    assert_eq!(git_paths, dir_paths);
+    assert!(git_paths.contains(&"servers/io.github.acme/chained.yaml".to_string()));
+    assert!(git_paths.contains(&"servers/io.github.acme.mirror/weather.yaml".to_string()));
+    // The submodule is in the commit only (a checkout without `git submodule update` has an
+    // empty folder there), seen at its path and through the link to its folder.
+    let submodules = [
+        "servers/io.github.acme.mirror/sub: file-kind",
+        "servers/io.github.acme/sub: file-kind",
+    ];
+    for s in submodules {
+        assert!(git_findings.iter().any(|f| f == s), "{git_findings:?}");
+    }
+    git_findings.retain(|f| !submodules.contains(&f.as_str()));
+    assert_eq!(git_findings, dir_findings);
+    assert_eq!(
+        dir_findings,
+        [
+            "servers/io.github.acme.mirror/bad\\xff.yaml: file-name",
+            "servers/io.github.acme.mirror/up: symlink-loop",
+            "servers/io.github.acme/bad\\xff.yaml: file-name",
+            "servers/io.github.acme/up: symlink-loop",
+        ]
+    );
+}
