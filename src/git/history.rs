@@ -11,8 +11,9 @@
 use crate::check::files::{self, Role, SourceFile};
 use crate::check::model::{self, NameVersion, Status, Tombstone, VersionTimes, from_unix};
 use crate::git::tree;
+use crate::git::tree_diff::{self, Changed};
 use crate::parallel;
-use git2::{Delta, Oid, Repository};
+use git2::{Oid, Repository};
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -162,21 +163,15 @@ impl History {
         time: OffsetDateTime,
         known: &Known,
     ) -> Result<(), git2::Error> {
-        let diff = repo.diff_tree_to_tree(old, Some(new), None)?;
-        let path = |f: git2::DiffFile| f.path().map(|p| p.to_string_lossy().replace('\\', "/"));
-        let changes: Vec<Change> = diff
-            .deltas()
-            .map(|delta| {
-                let old = (delta.status() != Delta::Added)
-                    .then(|| path(delta.old_file()))
-                    .flatten()
-                    .and_then(|p| self.registry_path(&p));
-                let new = (delta.status() != Delta::Deleted)
-                    .then(|| path(delta.new_file()))
-                    .flatten()
-                    .and_then(|p| self.registry_path(&p))
-                    .map(|p| (p, delta.new_file().id()));
-                Change { old, new }
+        let changed: Vec<Changed> = tree_diff::changed_server_files(repo, old, new, &self.prefix)?
+            .into_iter()
+            .filter(|c| files::role(&c.path) == Role::Server)
+            .collect();
+        let changes: Vec<Change> = changed
+            .iter()
+            .map(|c| Change {
+                old: c.old.map(|_| c.path.clone()),
+                new: c.new.map(|blob| (c.path.clone(), blob)),
             })
             .collect();
         // What each new blob defines, parsed on every core (the first commit holds every file).
@@ -235,14 +230,8 @@ impl History {
                 }
             }
         }
-        for delta in diff.deltas().filter(|d| d.status() == Delta::Deleted) {
-            if let Some(p) = delta
-                .old_file()
-                .path()
-                .and_then(|p| self.registry_path(&p.to_string_lossy()))
-            {
-                self.files.remove(&p);
-            }
+        for c in changed.iter().filter(|c| c.new.is_none()) {
+            self.files.remove(&c.path);
         }
 
         for (_, v) in &added {
@@ -279,12 +268,6 @@ impl History {
             }
         }
         Ok(())
-    }
-
-    /// The registry-relative path of a server file, or None for any other path.
-    fn registry_path(&self, repo_path: &str) -> Option<String> {
-        let rel = repo_path.strip_prefix(&self.prefix)?;
-        (files::role(rel) == Role::Server).then(|| rel.to_string())
     }
 }
 

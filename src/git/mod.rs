@@ -6,3 +6,4 @@ pub mod fetch;
 pub mod history;
 pub mod remote;
 pub mod tree;
+pub mod tree_diff;

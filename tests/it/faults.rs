@@ -171,8 +171,29 @@ async fn a_commit_nesting_100000_folders_is_a_finding_and_the_last_good_commit_s
         .await;
     assert_eq!(code, 200, "still serving");
 
-    // The next commit is served: the registry did not stop following.
-    let fix = up.commit(3, &[("README.md", "fixed\n")]);
+    // A revert on top is served: the registry did not stop following, and history walked
+    // through the deep commit.
+    let fix = {
+        let repo = Repository::open(&up.bare).unwrap();
+        let deep = repo.find_commit(Oid::from_str(&deep).unwrap()).unwrap();
+        let tree = repo
+            .find_commit(Oid::from_str(&good).unwrap())
+            .unwrap()
+            .tree()
+            .unwrap();
+        let who =
+            git2::Signature::new("t", "t@example.com", &git2::Time::new(T0 + 10800, 0)).unwrap();
+        repo.commit(
+            Some("refs/heads/main"),
+            &who,
+            &who,
+            "revert",
+            &tree,
+            &[&deep],
+        )
+        .unwrap()
+        .to_string()
+    };
     wait_for_commit(&service, &fix).await;
     service.stop().await;
 

@@ -135,8 +135,61 @@ registry/drafts/draft.yaml:1:1: warning[stray-server-file]: ";
 }
 
 #[test]
+fn names_cannot_write_to_the_terminal() {
+    // A file name holding an escape sequence and a newline, as a pull request may bring.
+    let tmp = repo(&[("servers/com.example/weather.yaml", CLEAN)]);
+    let bad = tmp
+        .path()
+        .join("registry/servers/com.example/\u{1b}[2Jx\ny.yaml");
+    std::fs::write(&bad, CLEAN).unwrap();
+    let out = mcp_lint(tmp.path(), &["registry"], &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(!out.stdout.contains('\u{1b}'), "{:?}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("registry/servers/com.example/\\u{1b}[2Jx\\ny.yaml:1:7: error["),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn an_unreadable_folder_is_a_finding_that_names_it() {
+    // Nested folders whose path is longer than the system allows (PATH_MAX, 4096 bytes):
+    // made one `cd` at a time, read as far as they can be.
+    let tmp = repo(&[("servers/com.example/weather.yaml", CLEAN)]);
+    let name = "n".repeat(250);
+    let made = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "cd registry/servers && for i in $(seq 20); do mkdir {name} && cd {name}; done"
+        ))
+        .current_dir(tmp.path())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = mcp_lint(tmp.path(), &["registry"], &[]);
+    assert_eq!(
+        out.code, 1,
+        "a finding, not a failure to run: {}{}",
+        out.stdout, out.stderr
+    );
+    let finding = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("error[file-read]"))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(
+        finding.starts_with(&format!("registry/servers/{name}/")),
+        "{finding}"
+    );
+    assert!(finding.contains("File name too long"), "{finding}");
+}
+
+#[test]
 fn human_skips_the_snippet_for_a_whole_file() {
-    // A file outside servers/<namespace>/ is reported at 0:0: no line to show.
+    // A file outside servers/<namespace>/ is a finding about the whole file: its path alone,
+    // and no line to show.
     let tmp = repo(&[("servers/loose.yaml", LOOSE)]);
     let out = mcp_lint(tmp.path(), &["registry"], &[]);
     let mut lines = out.stdout.lines();
