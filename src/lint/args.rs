@@ -5,9 +5,16 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// The registry repository to check (the folder holding `servers/`).
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
+    /// The registry to check: its folder (the one holding `servers/`; default: here), or files
+    /// of it (`servers/a/b.yaml`, `registry.yaml`, as pre-commit passes them), which are checked
+    /// as part of their registry and are the only ones reported.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Where the registry is inside the folder given (a registry in a subfolder of its git
+    /// repository); with files, the registry's folder.
+    #[arg(long, env = "MCP_GITOPS_PATH", value_name = "DIR")]
+    pub path: Option<PathBuf>,
 
     /// How to print the findings.
     #[arg(long, value_enum, default_value_t = Format::Human)]

@@ -8,6 +8,7 @@ mod github;
 mod human;
 mod json;
 mod sarif;
+pub mod target;
 
 pub use json::json_report;
 pub use sarif::sarif_report;
@@ -16,7 +17,7 @@ use crate::check::dir;
 use crate::check::validate::{self, Checked};
 use args::{Format, LintArgs};
 use std::io::Write;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
 pub const EXIT_CLEAN: u8 = 0;
@@ -25,11 +26,11 @@ pub const EXIT_CANNOT_RUN: u8 = 2;
 
 pub fn run(args: &LintArgs) -> ExitCode {
     match lint(args) {
-        Ok(checked) => {
+        Ok((root, checked)) => {
             let mut stdout = std::io::stdout().lock();
             let failed = checked.errors() > 0 || (args.deny_warnings && checked.warnings() > 0);
             let status = ExitCode::from(if failed { EXIT_FINDINGS } else { EXIT_CLEAN });
-            match render(args.format, &args.path, &checked, &mut stdout) {
+            match render(args.format, &root, &checked, &mut stdout) {
                 // The reader stopped listening (`| head`): the verdict still stands.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return status,
                 Err(e) => {
@@ -41,7 +42,7 @@ pub fn run(args: &LintArgs) -> ExitCode {
             if args.format == Format::Github
                 && let Some(file) =
                     std::env::var_os("GITHUB_STEP_SUMMARY").filter(|f| !f.is_empty())
-                && let Err(e) = github::append_step_summary(Path::new(&file), &args.path, &checked)
+                && let Err(e) = github::append_step_summary(Path::new(&file), &root, &checked)
             {
                 // The annotations are out; a missing summary is worth a word, not a failure.
                 eprintln!(
@@ -58,16 +59,21 @@ pub fn run(args: &LintArgs) -> ExitCode {
     }
 }
 
-/// Loads and checks the repository, and compares it with `--base` when asked.
-pub fn lint(args: &LintArgs) -> Result<Checked, Box<dyn std::error::Error>> {
-    let tree = dir::read_dir(&args.path)?;
+/// Loads and checks the registry, compares it with `--base` when asked, and keeps the findings
+/// of the files named, when files were named. Returns the registry's folder with the findings.
+pub fn lint(args: &LintArgs) -> Result<(PathBuf, Checked), Box<dyn std::error::Error>> {
+    let target = target::resolve(&args.paths, args.path.as_deref())?;
+    let tree = dir::read_dir(&target.root)?;
     let mut checked = validate::check(tree);
     if let Some(rev) = &args.base {
-        let found = base::compare(&args.path, rev, &checked)?;
+        let found = base::compare(&target.root, rev, &checked)?;
         checked.diagnostics.extend(found);
         crate::check::diagnostic::sort(&mut checked.diagnostics);
     }
-    Ok(checked)
+    if let Some(only) = &target.only {
+        checked.diagnostics.retain(|d| only.contains(&d.file));
+    }
+    Ok((target.root, checked))
 }
 
 /// Prints the findings of `checked`, a check of the repository at `root`, in `format`.

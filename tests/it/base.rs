@@ -94,7 +94,8 @@ fn base_outside_git_or_unknown_revision_cannot_run() {
         &[("servers/com.example/search.yaml", PUBLISHED)],
     );
     let args = |base: &str| LintArgs {
-        path: tmp.path().to_path_buf(),
+        paths: vec![tmp.path().to_path_buf()],
+        path: None,
         format: Format::Human,
         base: Some(base.to_string()),
         deny_warnings: false,

@@ -98,9 +98,84 @@ fn a_missing_path_cannot_run() {
     assert!(out.stdout.is_empty(), "nothing on stdout: {}", out.stdout);
     assert!(
         out.stderr
-            .contains("cannot read the repository at no-such-registry"),
+            .contains("no-such-registry: no such file or folder"),
         "stderr says what failed: {}",
         out.stderr
+    );
+}
+
+#[test]
+fn the_wrong_place_cannot_run_and_says_where_it_looked() {
+    // The project's own root: YAML files about, but no servers/.
+    let tmp = repo(&[("servers/com.example/weather.yaml", CLEAN)]);
+    write_files(
+        tmp.path(),
+        &[("docs/example.yaml", CLEAN), ("ci.yaml", "a: 1\n")],
+    );
+    let out = mcp_lint(tmp.path(), &[], &[]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("no servers/ folder in .: lint checks a registry"),
+        "{}",
+        out.stderr
+    );
+    // --path names the registry's folder inside it.
+    let out = mcp_lint(tmp.path(), &["--path", "registry"], &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("in 1 file (1 server"), "{}", out.stdout);
+    let out = mcp_lint(tmp.path(), &["docs/example.yaml"], &[]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("neither under a servers/ folder nor a registry.yaml"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn files_are_checked_as_part_of_their_registry() {
+    let tmp = repo(&[
+        ("servers/com.example/weather.yaml", CLEAN),
+        ("servers/com.example/climate.yaml", BROKEN),
+    ]);
+    let registry = tmp.path().join("registry");
+    // Only the named file is reported: the broken one is not named.
+    let out = mcp_lint(&registry, &["servers/com.example/weather.yaml"], &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let out = mcp_lint(
+        tmp.path(),
+        &["registry/servers/com.example/climate.yaml"],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("registry/servers/com.example/climate.yaml:"),
+        "{}",
+        out.stdout
+    );
+    // Repository rules still hold: a copy under another name is a duplicate of a file not named.
+    write_files(
+        &registry,
+        &[("servers/com.example/weather-copy.yaml", CLEAN)],
+    );
+    let out = mcp_lint(&registry, &["servers/com.example/weather-copy.yaml"], &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("error[duplicate-server]"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .filter(|l| l.contains("error["))
+            .all(|l| l.starts_with("servers/com.example/weather-copy.yaml")),
+        "{}",
+        out.stdout
     );
 }
 

@@ -116,11 +116,13 @@ fn git_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
 /// Lints a directory in-process, with an optional base revision.
 pub fn lint(path: &Path, base: Option<&str>) -> mcp_gitops::check::validate::Checked {
     let args = mcp_gitops::cli::LintArgs {
-        path: path.to_path_buf(),
+        paths: vec![path.to_path_buf()],
+        path: None,
         format: mcp_gitops::cli::Format::Human,
         base: base.map(str::to_string),
         deny_warnings: false,
     };
     mcp_gitops::lint::lint(&args)
         .unwrap_or_else(|e| panic!("lint {} failed to run: {e}", path.display()))
+        .1
 }
