@@ -44,13 +44,14 @@ pub struct ServeArgs {
     /// `file://…`), fetched into --cache-dir and polled; or a local directory holding
     /// `servers/` (a working tree, or a folder kept up to date by a git-sync sidecar), watched
     /// for changes. A revision with errors is never served: the last good one stays.
-    #[arg(
-        long,
-        env = "MCP_GITOPS_REPO",
-        value_name = "PATH|URL",
-        default_value = "example-repo"
-    )]
-    pub repo: String,
+    /// Without it, `example-repo/` in the working directory, when there is one.
+    #[arg(long, env = "MCP_GITOPS_REPO", value_name = "PATH|URL")]
+    pub repo: Option<String>,
+
+    /// Where the registry (the folder holding `servers/`) is inside the repository or
+    /// directory, when it is not at the top, e.g. `registry` or `mcp/registry`.
+    #[arg(long, env = "MCP_GITOPS_PATH", value_name = "DIR")]
+    pub path: Option<String>,
 
     /// The address to listen on, e.g. 0.0.0.0:8080 in a container.
     #[arg(

@@ -19,6 +19,12 @@ use tokio::net::TcpListener;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    #[error(
+        "no registry to serve: there is no example-repo/ here; point --repo (or MCP_GITOPS_REPO) at a git URL or at a folder holding servers/"
+    )]
+    NoRepo,
+    #[error("--path {0}: the registry's folder must be inside the repository (no `..`)")]
+    BadPath(String),
     #[error("cannot use the git repository")]
     Git(#[from] FetchError),
     #[error("cannot read the secret file {path}")]
@@ -251,13 +257,25 @@ pub async fn run(args: &ServeArgs) -> Result<(), ServeError> {
     start_with(options, listeners, limits, shutdown_signal()).await
 }
 
+/// What `serve` with no `--repo` serves, when the working directory has it.
+const DEFAULT_REPO: &str = "example-repo";
+
 /// The source `--repo` names, with the git settings when it is a URL.
 fn source(args: &ServeArgs) -> Result<Source, ServeError> {
-    if !crate::git::remote::is_git_url(&args.repo) {
-        return Ok(Source::Directory(PathBuf::from(&args.repo)));
+    let repo = match &args.repo {
+        Some(repo) => repo.clone(),
+        None if std::path::Path::new(DEFAULT_REPO).is_dir() => DEFAULT_REPO.to_string(),
+        None => return Err(ServeError::NoRepo),
+    };
+    let path = args.path.as_deref().unwrap_or("").trim_matches('/');
+    if path.split('/').any(|part| part == "..") {
+        return Err(ServeError::BadPath(path.to_string()));
+    }
+    if !crate::git::remote::is_git_url(&repo) {
+        return Ok(Source::Directory(PathBuf::from(&repo).join(path)));
     }
     let git = GitSource::new(GitConfig {
-        url: args.repo.clone(),
+        url: repo.clone(),
         reference: args.reference.clone(),
         cache_dir: args.cache_dir.clone(),
         credentials: Credentials {
@@ -268,7 +286,8 @@ fn source(args: &ServeArgs) -> Result<Source, ServeError> {
             ssh_known_hosts_file: args.ssh_known_hosts_file.clone(),
         },
         timeouts: Timeouts::default(),
-    })?;
+    })?
+    .with_path(path);
     tracing::debug!(url = %fetch::redact_url(git.url()), "serving from git");
     Ok(Source::Git(Arc::new(git)))
 }

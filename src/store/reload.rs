@@ -214,6 +214,10 @@ impl Reloader {
                     .last_attempt()
                     .map_or(Outcome::Unchanged, |a| a.outcome);
             }
+            Err(Rejected::NoServers { message, revision }) => {
+                tracing::warn!(%revision, error = %message, "not served");
+                attempt(Outcome::Invalid, Some(revision), vec![], 0, Some(message))
+            }
             Err(Rejected::Tried(revision)) => {
                 let last = self.store.last_attempt();
                 tracing::debug!(%revision, "commit already tried");
@@ -333,7 +337,28 @@ impl Reloader {
             .find_commit(fetched.commit)
             .map_err(unreadable)?;
         let tree = commit.tree().map_err(unreadable)?;
-        let checked = validate::check(tree::read(&fetched.repo, &tree, "").map_err(unreadable)?);
+        let prefix = git.prefix();
+        // No `servers/` where the registry should be (the wrong --path, or a commit that moved
+        // it): an empty registry would be served, so refuse and say where we looked.
+        let servers = format!("{prefix}servers");
+        if !tree
+            .get_path(Path::new(&servers))
+            .is_ok_and(|e| e.kind() == Some(git2::ObjectType::Tree))
+        {
+            return Err(Rejected::NoServers {
+                message: format!(
+                    "commit {commit_id} has no {servers}/ folder: the registry's server files are expected there{}",
+                    if prefix.is_empty() {
+                        " (--path names a registry in a subfolder)"
+                    } else {
+                        ""
+                    }
+                ),
+                revision: commit_id,
+            });
+        }
+        let checked =
+            validate::check(tree::read(&fetched.repo, &tree, prefix).map_err(unreadable)?);
         if checked.errors() > 0 {
             return Err(Rejected::invalid(checked, Some(commit_id)));
         }
@@ -346,7 +371,7 @@ impl Reloader {
                 h
             }
             None => history.insert(
-                History::build_reusing(&fetched.repo, fetched.commit, "", &checked.servers)
+                History::build_reusing(&fetched.repo, fetched.commit, prefix, &checked.servers)
                     .map_err(unreadable)?,
             ),
         };
@@ -412,6 +437,11 @@ enum Rejected {
     Tried(String),
     /// A directory changed while it was read.
     Changing,
+    /// The commit has no `servers/` where the registry should be.
+    NoServers {
+        message: String,
+        revision: String,
+    },
 }
 
 impl Rejected {
@@ -539,11 +569,12 @@ fn previous_index(git: &GitSource, fetched: &fetch::Fetched) -> Option<Index> {
         return None;
     }
     let tree = last.repo.find_commit(last.commit).ok()?.tree().ok()?;
-    let checked = validate::check(tree::read(&last.repo, &tree, "").ok()?);
+    let checked = validate::check(tree::read(&last.repo, &tree, git.prefix()).ok()?);
     if checked.errors() > 0 {
         return None;
     }
-    let history = History::build_reusing(&last.repo, last.commit, "", &checked.servers).ok()?;
+    let history =
+        History::build_reusing(&last.repo, last.commit, git.prefix(), &checked.servers).ok()?;
     Some(Index::build(&Input {
         servers: &checked.servers,
         commit: Some(&last.commit.to_string()),

@@ -558,3 +558,74 @@ async fn a_restart_while_the_remote_is_down_serves_the_last_good_commit_from_the
     wait_for_commit(&service, &fixed).await;
     service.stop().await;
 }
+
+#[tokio::test]
+async fn a_registry_in_a_subfolder_is_served_with_path_and_a_commit_without_it_is_refused() {
+    let up = Upstream::new();
+    let first = up.commit(
+        0,
+        &[
+            (&format!("mcp/registry/{WEATHER}"), V1),
+            ("README.md", "app\n"),
+        ],
+    );
+    let git = GitSource::new(GitConfig {
+        url: up.url(),
+        reference: None,
+        cache_dir: up.cache.clone(),
+        credentials: Credentials::default(),
+        timeouts: crate::common::GIT_TIMEOUTS,
+    })
+    .unwrap()
+    .with_path("mcp/registry/");
+    let service = Service::start_with(Options {
+        source: Source::Git(Arc::new(git)),
+        poll_interval: Duration::from_millis(200),
+        ..crate::common::service::directory_options(&up.work)
+    })
+    .await;
+    wait_for_commit(&service, &first).await;
+    let (code, j) = service
+        .get("/v0.1/servers/io.github.acme%2Fweather/versions/latest")
+        .await;
+    assert_eq!(code, 200, "{j}");
+    assert_eq!(
+        j["_meta"]["io.github.mcp-gitops/source"]["file"], WEATHER,
+        "paths are the registry's own"
+    );
+
+    // The registry moves away: the commit is refused, saying where it looked.
+    up.git_at(1, &["mv", "mcp", "elsewhere"]);
+    let moved = up.commit(1, &[]);
+    let s = service
+        .wait_for("the move to be tried", async |s: &Service| {
+            let j = status(s).await;
+            (j["lastAttempt"]["revision"] == moved.as_str()).then_some(j)
+        })
+        .await;
+    assert_eq!(s["lastAttempt"]["outcome"], "invalid", "{s}");
+    assert!(
+        s["lastAttempt"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("has no mcp/registry/servers/ folder"),
+        "{s}"
+    );
+    assert_eq!(s["served"]["revision"], first.as_str());
+    service.stop().await;
+}
+
+#[test]
+fn serve_with_nothing_to_serve_exits_2_and_says_what_to_do() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-gitops"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(empty.path())
+        .env_remove("MCP_GITOPS_REPO")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no registry to serve"), "{stderr}");
+    assert!(stderr.contains("--repo"), "{stderr}");
+}

@@ -92,6 +92,8 @@ pub struct GitSource {
     fetching: Mutex<()>,
     /// Mirrors fetched anew because the old one was damaged.
     rebuilds: std::sync::atomic::AtomicU64,
+    /// Where the registry is inside the repository: `""` or `"a/b/"`.
+    prefix: String,
 }
 
 impl fmt::Debug for GitSource {
@@ -163,7 +165,24 @@ impl GitSource {
             repo_path,
             fetching: Mutex::new(()),
             rebuilds: std::sync::atomic::AtomicU64::new(0),
+            prefix: String::new(),
         })
+    }
+
+    /// The registry is in the folder `path` (`""`, `"registry"`, `"a/b"`) of the repository.
+    pub fn with_path(mut self, path: &str) -> GitSource {
+        let path = path.trim_matches('/');
+        self.prefix = if path.is_empty() {
+            String::new()
+        } else {
+            format!("{path}/")
+        };
+        self
+    }
+
+    /// Where the registry is inside the repository: `""` or `"a/b/"`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// The URL with its userinfo redacted, for `/status` and logs.
