@@ -7,6 +7,7 @@ pub mod index;
 pub mod query;
 pub mod reload;
 pub mod source;
+pub mod work_tree;
 
 use crate::check::diagnostic::Diagnostic;
 use crate::store::index::Index;

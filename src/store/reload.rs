@@ -14,6 +14,7 @@ use crate::git::tree;
 use crate::store::gone::Gone;
 use crate::store::index::{Index, Input, Times, Tombstones};
 use crate::store::source::Source;
+use crate::store::work_tree;
 use crate::store::{Attempt, Outcome, Snapshot, Store};
 use std::collections::HashSet;
 use std::path::Path;
@@ -487,21 +488,29 @@ impl Reloader {
                 (f.path.clone(), at)
             })
             .collect();
+        let blob_ids = work_tree::blob_ids(dir, &tree.files);
         let checked = validate::check(tree);
         if checked.errors() > 0 {
             return Err(Rejected::invalid(checked, None));
         }
-        let mut times = Times::new();
+        // In a git work tree, committed files are dated by history; the rest by mtime.
+        let committed = blob_ids.and_then(|ids| {
+            let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
+            work_tree::committed(dir, &ids, &checked.servers, &mut history)
+        });
+        let (mut times, history_tombstones) = match committed {
+            Some(c) => (c.times, c.tombstones),
+            None => (Times::new(), Tombstones::new()),
+        };
         for server in &checked.servers {
             let (Some(name), Some(at)) = (server.name(), modified.get(&server.file)) else {
                 continue;
             };
             for v in &server.versions {
                 if let Some(version) = v.version() {
-                    times.insert(
-                        (name.to_string(), version.to_string()),
-                        VersionTimes::all(*at),
-                    );
+                    times
+                        .entry((name.to_string(), version.to_string()))
+                        .or_insert(VersionTimes::all(*at));
                 }
             }
         }
@@ -510,7 +519,7 @@ impl Reloader {
             served.as_ref().map(|s| &s.index),
             &checked.servers,
             times,
-            Tombstones::new(),
+            history_tombstones,
         );
         let index = Index::build(&Input {
             servers: &checked.servers,

@@ -317,3 +317,81 @@ async fn a_failed_reload_is_retried_without_other_changes() {
     service.wait_for_description("Second").await;
     service.stop().await;
 }
+
+#[tokio::test]
+async fn in_a_git_work_tree_committed_files_are_dated_by_history() {
+    const T0: i64 = 1_750_000_000;
+    let tmp = tempfile::tempdir().unwrap();
+    // The registry in a subfolder of a repository, as example-repo/ is in this one.
+    let repo = tmp.path().join("project");
+    let registry = repo.join("registry");
+    crate::common::git(tmp.path(), &["init", "-q", "-b", "main", "project"]);
+    write(&registry, WEATHER, &weather("Forecasts"));
+    crate::common::git_dated(&repo, T0, &["add", "-A"]);
+    crate::common::git_dated(&repo, T0, &["commit", "-qm", "weather"]);
+    write(&registry, OTHER.0, OTHER.1);
+    crate::common::git_dated(&repo, T0 + 3600, &["add", "-A"]);
+    crate::common::git_dated(&repo, T0 + 3600, &["commit", "-qm", "other"]);
+    // Not committed: a third server, dated by its modification time.
+    let third = "servers/io.github.acme/third.yaml";
+    write(
+        &registry,
+        third,
+        "name: io.github.acme/third\ndescription: Third\nversion: \"2.0.0\"\n",
+    );
+
+    let service = Service::start(registry.clone()).await;
+    let published = async |s: &Service, name: &str, version: &str| {
+        let (code, j) = s
+            .get(&format!(
+                "/v0.1/servers/io.github.acme%2F{name}/versions/{version}"
+            ))
+            .await;
+        (code == 200).then(|| {
+            j["_meta"]["io.modelcontextprotocol.registry/official"]["publishedAt"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+    };
+    let at = |seconds: i64| {
+        time::OffsetDateTime::from_unix_timestamp(seconds)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let weather_at = service
+        .wait_for("weather", async |s: &Service| {
+            published(s, "weather", "1.0.0").await
+        })
+        .await;
+    assert_eq!(weather_at, at(T0), "the commit that added it");
+    assert_eq!(
+        published(&service, "other", "0.1.0").await.unwrap(),
+        at(T0 + 3600)
+    );
+    let third_at = published(&service, "third", "2.0.0").await.unwrap();
+    assert!(
+        third_at.as_str() > "2026",
+        "uncommitted: its mtime, {third_at}"
+    );
+
+    // Edited in place without a commit: dated by the edit.
+    write(
+        &registry,
+        OTHER.0,
+        &OTHER.1.replace("Another server", "Edited"),
+    );
+    let edited = service
+        .wait_for("the edit", async |s: &Service| {
+            let at = published(s, "other", "0.1.0").await?;
+            (at.as_str() > "2026").then_some(at)
+        })
+        .await;
+    assert!(edited.as_str() > "2026", "{edited}");
+    assert_eq!(
+        published(&service, "weather", "1.0.0").await.unwrap(),
+        at(T0)
+    );
+    service.stop().await;
+}
