@@ -36,6 +36,33 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Check a registry repository: every problem at once, with file, line and column.
     Lint(LintArgs),
+    /// Print the JSON Schema of a server file or of registry.yaml, for editors (the YAML
+    /// extension's `# yaml-language-server: $schema=` line or `yaml.schemas` setting).
+    Schema(SchemaArgs),
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct SchemaArgs {
+    /// Which file's schema.
+    #[arg(long, value_enum, default_value_t = SchemaFile::Server)]
+    pub file: SchemaFile,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFile {
+    /// A file under servers/, in either form.
+    Server,
+    /// registry.yaml.
+    Registry,
+}
+
+impl SchemaFile {
+    pub fn schema(self) -> serde_json::Value {
+        match self {
+            SchemaFile::Server => crate::check::file_schema::server_file(),
+            SchemaFile::Registry => crate::check::file_schema::registry_file(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Args)]

@@ -15,6 +15,11 @@ fn main() -> ExitCode {
     match Cli::parse().command() {
         Command::Lint(args) => mcp_gitops::lint::run(&args),
         Command::Serve(args) => serve(&args),
+        Command::Schema(args) => {
+            let text = serde_json::to_string_pretty(&args.file.schema()).unwrap_or_default();
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
     }
 }
 

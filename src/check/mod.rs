@@ -5,6 +5,7 @@
 pub mod config;
 pub mod diagnostic;
 pub mod dir;
+pub mod file_schema;
 pub mod files;
 pub mod load;
 pub mod model;

@@ -17,13 +17,13 @@ pub const SCHEMA_DATES: [&str; 6] = [
     "2025-10-17",
     "2025-12-11",
 ];
-const SCHEMA_URL_PREFIX: &str = "https://static.modelcontextprotocol.io/schemas/";
-const SCHEMA_URL_SUFFIX: &str = "/server.schema.json";
+pub(crate) const SCHEMA_URL_PREFIX: &str = "https://static.modelcontextprotocol.io/schemas/";
+pub(crate) const SCHEMA_URL_SUFFIX: &str = "/server.schema.json";
 
 /// The `_meta` key whose content belongs to the publisher, not to the schema.
-const PUBLISHER_PROVIDED: &str = "io.modelcontextprotocol.registry/publisher-provided";
+pub(crate) const PUBLISHER_PROVIDED: &str = "io.modelcontextprotocol.registry/publisher-provided";
 
-const SERVER_FIELDS: &[&str] = &[
+pub(crate) const SERVER_FIELDS: &[&str] = &[
     "$schema",
     "name",
     "title",
@@ -63,18 +63,26 @@ const INPUT_FIELDS: &[&str] = &[
 const STDIO_FIELDS: &[&str] = &["type"];
 const HTTP_FIELDS: &[&str] = &["type", "url", "headers"];
 
-const MIME_TYPES: &[&str] = &[
+/// Lengths in characters: (least, most).
+pub(crate) const NAME_LEN: (usize, usize) = (3, 200);
+/// `title` and `description`.
+pub(crate) const TEXT_LEN: (usize, usize) = (1, 100);
+/// A server's or a package's `version`.
+pub(crate) const VERSION_MAX: usize = 255;
+pub(crate) const ICON_SRC_MAX: usize = 255;
+
+pub(crate) const MIME_TYPES: &[&str] = &[
     "image/png",
     "image/jpeg",
     "image/jpg",
     "image/svg+xml",
     "image/webp",
 ];
-const THEMES: &[&str] = &["light", "dark"];
-const INPUT_FORMATS: &[&str] = &["string", "number", "boolean", "filepath"];
-const LOCAL_TRANSPORTS: &[&str] = &["stdio", "streamable-http", "sse"];
-const REMOTE_TRANSPORTS: &[&str] = &["streamable-http", "sse"];
-const ARGUMENT_TYPES: &[&str] = &["positional", "named"];
+pub(crate) const THEMES: &[&str] = &["light", "dark"];
+pub(crate) const INPUT_FORMATS: &[&str] = &["string", "number", "boolean", "filepath"];
+pub(crate) const LOCAL_TRANSPORTS: &[&str] = &["stdio", "streamable-http", "sse"];
+pub(crate) const REMOTE_TRANSPORTS: &[&str] = &["streamable-http", "sse"];
+pub(crate) const ARGUMENT_TYPES: &[&str] = &["positional", "named"];
 
 /// Checks one merged server.json document (`ServerDetail`).
 pub fn check(doc: &Node, out: &mut Findings) {
@@ -89,17 +97,17 @@ pub fn check(doc: &Node, out: &mut Findings) {
         match e.key.as_str() {
             "$schema" => schema_url(v, at, out),
             "name" => {
-                if let Some(name) = string_len(v, at, 3, 200, out) {
+                if let Some(name) = string_len(v, at, NAME_LEN.0, NAME_LEN.1, out) {
                     let expected = "`namespace/name`: letters, digits, `.` and `-`, one `/`, \
                                     then letters, digits, `.`, `_` and `-`";
                     pattern(name, v, at, is_server_name, expected, out);
                 }
             }
             "title" | "description" => {
-                string_len(v, at, 1, 100, out);
+                string_len(v, at, TEXT_LEN.0, TEXT_LEN.1, out);
             }
             "version" => {
-                string_len(v, at, 0, 255, out);
+                string_len(v, at, 0, VERSION_MAX, out);
             }
             "websiteUrl" => uri(v, at, out),
             "repository" => repository(v, at, out),
@@ -197,7 +205,7 @@ fn icon(node: &Node, at: &Path, out: &mut Findings) {
         let v = &e.value;
         match e.key.as_str() {
             "src" => {
-                if string_len(v, at, 0, 255, out).is_some() {
+                if string_len(v, at, 0, ICON_SRC_MAX, out).is_some() {
                     uri(v, at, out);
                 }
             }
@@ -229,7 +237,7 @@ fn package(node: &Node, at: &Path, out: &mut Findings) {
             }
             "registryBaseUrl" => uri(v, at, out),
             "version" => {
-                if string_len(v, at, 1, 255, out) == Some("latest") {
+                if string_len(v, at, 1, VERSION_MAX, out) == Some("latest") {
                     let msg = format!(
                         "{at} must be a specific package version, not `latest` (pin the version \
                          the server was published with)"
@@ -641,6 +649,9 @@ fn uri(node: &Node, at: &Path, out: &mut Findings) {
 // ---- The schema's patterns and formats, by hand. ----
 
 /// `^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$`
+/// What `is_server_name` accepts, as a JSON Schema pattern (for `mcp-gitops schema`).
+pub(crate) const SERVER_NAME_PATTERN: &str = "^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$";
+
 fn is_server_name(s: &str) -> bool {
     let Some((namespace, name)) = s.split_once('/') else {
         return false;
@@ -654,11 +665,17 @@ fn is_server_name(s: &str) -> bool {
 }
 
 /// `^[a-f0-9]{64}$`
+/// What `is_sha256` accepts, as a JSON Schema pattern.
+pub(crate) const SHA256_PATTERN: &str = "^[0-9a-f]{64}$";
+
 fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// `^https?://[^\s]+$`. `\s` is JavaScript's: Unicode white space and the byte-order mark.
+/// What `is_transport_url` accepts, as a JSON Schema pattern.
+pub(crate) const TRANSPORT_URL_PATTERN: &str = "^https?://\\S+$";
+
 fn is_transport_url(s: &str) -> bool {
     let rest = s
         .strip_prefix("https://")
@@ -666,7 +683,9 @@ fn is_transport_url(s: &str) -> bool {
     rest.is_some_and(|r| !r.is_empty() && !r.chars().any(|c| c.is_whitespace() || c == '\u{feff}'))
 }
 
-/// `^(\d+x\d+|any)$`
+/// What `is_icon_size` accepts, as a JSON Schema pattern.
+pub(crate) const ICON_SIZE_PATTERN: &str = "^([0-9]+x[0-9]+|any)$";
+
 fn is_icon_size(s: &str) -> bool {
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
     s == "any"

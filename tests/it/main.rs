@@ -12,6 +12,7 @@ mod directory_mode;
 mod docs;
 mod faults;
 mod fetch;
+mod file_schema;
 mod git_sync;
 mod history;
 mod layout;

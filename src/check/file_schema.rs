@@ -1,0 +1,254 @@
+//! JSON Schemas for the two kinds of file a registry holds, for editors (`mcp-gitops schema`):
+//! a server file in either form (one server.json document, or shared fields with a `versions:`
+//! list), with the registry's own `status`, `statusMessage` and `latest`; and `registry.yaml`.
+//! Written from the constants `check::schema` and `check::model` check with, so the two cannot
+//! drift apart; a test validates every fixture with a standard validator against `lint`.
+
+use crate::check::model::Status;
+use crate::check::schema::{
+    ARGUMENT_TYPES, ICON_SIZE_PATTERN, ICON_SRC_MAX, INPUT_FORMATS, LOCAL_TRANSPORTS, MIME_TYPES,
+    NAME_LEN, PUBLISHER_PROVIDED, REMOTE_TRANSPORTS, SCHEMA_DATES, SCHEMA_URL_PREFIX,
+    SCHEMA_URL_SUFFIX, SERVER_NAME_PATTERN, SHA256_PATTERN, TEXT_LEN, THEMES,
+    TRANSPORT_URL_PATTERN, VERSION_MAX,
+};
+use serde_json::{Value, json};
+
+const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// The schema of a file under `servers/`.
+pub fn server_file() -> Value {
+    let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    let schema_urls: Vec<String> = SCHEMA_DATES
+        .iter()
+        .map(|d| format!("{SCHEMA_URL_PREFIX}{d}{SCHEMA_URL_SUFFIX}"))
+        .collect();
+    let registry_fields = json!({
+        "status": {
+            "enum": statuses,
+            "description": "The registry's status of this version; `deleted` hides it from clients that do not ask for deleted versions."
+        },
+        "statusMessage": {
+            "type": "string",
+            "description": "Why the version is deprecated or deleted (not allowed on an active version)."
+        }
+    });
+    json!({
+        "$schema": DRAFT,
+        "title": "mcp-gitops server file",
+        "description": "One MCP server of the registry: a server.json document (one version), or the fields its versions share with a `versions:` list.",
+        "oneOf": [{ "$ref": "#/$defs/oneVersion" }, { "$ref": "#/$defs/manyVersions" }],
+        "$defs": {
+            "oneVersion": {
+                "type": "object",
+                "allOf": [{ "$ref": "#/$defs/server" }],
+                "required": ["name", "description", "version"],
+                "not": { "required": ["versions"] },
+                "properties": registry_fields.clone()
+            },
+            "manyVersions": {
+                "type": "object",
+                "allOf": [{ "$ref": "#/$defs/server" }],
+                "required": ["name", "versions"],
+                "not": { "required": ["version"] },
+                "properties": {
+                    "versions": {
+                        "type": "array",
+                        "minItems": 1,
+                        "description": "Each version: `version`, and any field that differs from the shared ones.",
+                        "items": {
+                            "type": "object",
+                            "allOf": [{ "$ref": "#/$defs/server" }],
+                            "required": ["version"],
+                            "properties": registry_fields
+                        }
+                    },
+                    "latest": {
+                        "type": "string",
+                        "description": "Pins the version served as latest (default: the highest semantic version that is not deleted)."
+                    }
+                },
+                "anyOf": [
+                    { "required": ["description"] },
+                    { "properties": { "versions": { "items": { "required": ["description"] } } } }
+                ]
+            },
+            "server": {
+                "type": "object",
+                "properties": {
+                    "$schema": { "enum": schema_urls },
+                    "name": {
+                        "type": "string",
+                        "minLength": NAME_LEN.0,
+                        "maxLength": NAME_LEN.1,
+                        "pattern": SERVER_NAME_PATTERN,
+                        "description": "`namespace/name`, the namespace in reverse-DNS form, e.g. io.github.acme/weather."
+                    },
+                    "title": text(),
+                    "description": text(),
+                    "version": { "type": "string", "maxLength": VERSION_MAX },
+                    "websiteUrl": uri(),
+                    "repository": {
+                        "type": "object",
+                        "required": ["url", "source"],
+                        "properties": {
+                            "url": uri(),
+                            "source": { "type": "string" },
+                            "id": { "type": "string" },
+                            "subfolder": { "type": "string" }
+                        }
+                    },
+                    "icons": { "type": "array", "items": { "$ref": "#/$defs/icon" } },
+                    "packages": { "type": "array", "items": { "$ref": "#/$defs/package" } },
+                    "remotes": { "type": "array", "items": { "$ref": "#/$defs/remoteTransport" } },
+                    "_meta": {
+                        "type": "object",
+                        "properties": { (PUBLISHER_PROVIDED): { "type": "object" } }
+                    }
+                }
+            },
+            "icon": {
+                "type": "object",
+                "required": ["src"],
+                "properties": {
+                    "src": { "type": "string", "maxLength": ICON_SRC_MAX, "format": "uri" },
+                    "mimeType": { "enum": MIME_TYPES },
+                    "theme": { "enum": THEMES },
+                    "sizes": { "type": "array", "items": { "type": "string", "pattern": ICON_SIZE_PATTERN } }
+                }
+            },
+            "package": {
+                "type": "object",
+                "required": ["registryType", "identifier", "transport"],
+                "properties": {
+                    "registryType": { "type": "string" },
+                    "identifier": { "type": "string" },
+                    "runtimeHint": { "type": "string" },
+                    "registryBaseUrl": uri(),
+                    "version": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": VERSION_MAX,
+                        "not": { "const": "latest" }
+                    },
+                    "fileSha256": { "type": "string", "pattern": SHA256_PATTERN },
+                    "transport": { "$ref": "#/$defs/localTransport" },
+                    "runtimeArguments": { "type": "array", "items": { "$ref": "#/$defs/argument" } },
+                    "packageArguments": { "type": "array", "items": { "$ref": "#/$defs/argument" } },
+                    "environmentVariables": { "type": "array", "items": { "$ref": "#/$defs/keyValueInput" } }
+                }
+            },
+            "localTransport": transports(LOCAL_TRANSPORTS, false),
+            "remoteTransport": transports(REMOTE_TRANSPORTS, true),
+            "argument": {
+                "type": "object",
+                "required": ["type"],
+                "properties": { "type": { "enum": ARGUMENT_TYPES } },
+                "oneOf": [
+                    {
+                        "properties": input_properties(json!({
+                            "type": { "const": "positional" },
+                            "valueHint": { "type": "string" },
+                            "isRepeated": { "type": "boolean" },
+                            "variables": variables()
+                        })),
+                        "anyOf": [{ "required": ["valueHint"] }, { "required": ["value"] }]
+                    },
+                    {
+                        "required": ["name"],
+                        "properties": input_properties(json!({
+                            "type": { "const": "named" },
+                            "name": { "type": "string" },
+                            "valueHint": { "type": "string" },
+                            "isRepeated": { "type": "boolean" },
+                            "variables": variables()
+                        }))
+                    }
+                ]
+            },
+            "keyValueInput": {
+                "type": "object",
+                "required": ["name"],
+                "properties": input_properties(json!({
+                    "name": { "type": "string" },
+                    "variables": variables()
+                }))
+            },
+            "input": { "type": "object", "properties": input_properties(json!({})) }
+        }
+    })
+}
+
+/// The schema of `registry.yaml`.
+pub fn registry_file() -> Value {
+    json!({
+        "$schema": DRAFT,
+        "title": "mcp-gitops registry.yaml",
+        "description": "Settings of the registry as a whole.",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "allowedNamespaces": {
+                "type": "array",
+                "description": "Globs a server's namespace must match, e.g. com.example or io.github.acme-*.",
+                "items": { "type": "string", "minLength": 1 }
+            }
+        }
+    })
+}
+
+fn text() -> Value {
+    json!({ "type": "string", "minLength": TEXT_LEN.0, "maxLength": TEXT_LEN.1 })
+}
+
+fn uri() -> Value {
+    json!({ "type": "string", "format": "uri" })
+}
+
+fn variables() -> Value {
+    json!({ "type": "object", "additionalProperties": { "$ref": "#/$defs/input" } })
+}
+
+/// An `Input`'s fields, plus `more`.
+fn input_properties(mut more: Value) -> Value {
+    let fields = json!({
+        "description": { "type": "string" },
+        "value": { "type": "string" },
+        "default": { "type": "string" },
+        "placeholder": { "type": "string" },
+        "isRequired": { "type": "boolean" },
+        "isSecret": { "type": "boolean" },
+        "format": { "enum": INPUT_FORMATS },
+        "choices": { "type": "array", "items": { "type": "string" } }
+    });
+    if let (Some(more), Value::Object(fields)) = (more.as_object_mut(), fields) {
+        more.extend(fields);
+    }
+    more
+}
+
+/// A transport picked by `type` from `kinds`; a remote one may have `variables`.
+fn transports(kinds: &[&str], remote: bool) -> Value {
+    let variants: Vec<Value> = kinds
+        .iter()
+        .map(|kind| {
+            if *kind == "stdio" {
+                return json!({ "properties": { "type": { "const": "stdio" } } });
+            }
+            let mut properties = json!({
+                "type": { "const": kind },
+                "url": { "type": "string", "pattern": TRANSPORT_URL_PATTERN },
+                "headers": { "type": "array", "items": { "$ref": "#/$defs/keyValueInput" } }
+            });
+            if remote {
+                properties["variables"] = variables();
+            }
+            json!({ "required": ["url"], "properties": properties })
+        })
+        .collect();
+    json!({
+        "type": "object",
+        "required": ["type"],
+        "properties": { "type": { "enum": kinds } },
+        "oneOf": variants
+    })
+}
