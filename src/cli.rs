@@ -39,6 +39,17 @@ pub enum Command {
     /// Print the JSON Schema of a server file or of registry.yaml, for editors (the YAML
     /// extension's `# yaml-language-server: $schema=` line or `yaml.schemas` setting).
     Schema(SchemaArgs),
+    /// Start a new registry repository in DIR (default: here): servers/, registry.yaml, the
+    /// lint workflow, pre-commit and editor settings, and a README for contributors. Writes
+    /// nothing when any of these files exists.
+    Init(InitArgs),
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct InitArgs {
+    /// Where to create the registry (created when missing).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(Clone, Debug, Args)]

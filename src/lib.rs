@@ -12,6 +12,7 @@
 //! ```
 //!
 //! At the root: `main.rs` and `cli.rs` (the command line), `server.rs` (the wiring of `serve`),
+//! `init.rs` (a new registry repository, from the templates in `init/`),
 //! `process.rs` (open-files limit, panic hook, SIGHUP), and small leaves every floor may use
 //! (`parallel`, `error_chain`, `secret_file`, `synth`).
 
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod error_chain;
 pub mod git;
 pub mod http;
+pub mod init;
 pub mod lint;
 pub mod parallel;
 pub mod process;

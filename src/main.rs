@@ -15,6 +15,25 @@ fn main() -> ExitCode {
     match Cli::parse().command() {
         Command::Lint(args) => mcp_gitops::lint::run(&args),
         Command::Serve(args) => serve(&args),
+        Command::Init(args) => match mcp_gitops::init::init(&args.dir) {
+            Ok(written) => {
+                for path in written {
+                    println!("wrote {}", args.dir.join(path).display());
+                }
+                println!(
+                    "next: add servers under servers/ (see servers/README.md), then `mcp-gitops lint {}`",
+                    args.dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!(
+                    "mcp-gitops init: {}",
+                    mcp_gitops::error_chain::error_chain(&e)
+                );
+                ExitCode::from(EXIT_CANNOT_RUN)
+            }
+        },
         Command::Schema(args) => {
             let text = serde_json::to_string_pretty(&args.file.schema()).unwrap_or_default();
             println!("{text}");

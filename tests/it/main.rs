@@ -15,6 +15,7 @@ mod fetch;
 mod file_schema;
 mod git_sync;
 mod history;
+mod init;
 mod layout;
 mod lint_cli;
 mod metrics;
