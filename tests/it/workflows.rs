@@ -343,34 +343,83 @@ fn the_shell_reader_finds_invocations() {
 }
 
 #[test]
-fn github_workflow_uses_existing_flags() {
-    let path = root().join("example-repo/.github/workflows/lint.yml");
-    let wf = yaml(&path);
+fn github_workflow_uses_the_action_with_inputs_it_declares() {
+    let wf = yaml(&root().join("example-repo/.github/workflows/lint.yml"));
+    let action = yaml(&root().join("action.yml"));
     assert!(wf["on"]["pull_request"].is_object() || wf["on"].get("pull_request").is_some());
     assert_eq!(
         wf["permissions"]["security-events"], "write",
         "SARIF upload"
     );
-    let mut scripts = Vec::new();
-    let mut actions = Vec::new();
-    for job in wf["jobs"].as_object().expect("jobs").values() {
-        for step in job["steps"].as_array().expect("steps") {
-            scripts.extend(strings(&step["run"]));
-            actions.extend(strings(&step["uses"]));
-        }
+    let inputs = action["inputs"].as_object().expect("the action's inputs");
+    for input in ["path", "base", "deny-warnings", "sarif", "version", "args"] {
+        assert!(
+            inputs.contains_key(input),
+            "action.yml lacks the input `{input}`"
+        );
     }
-    let all = check_all("lint.yml", &scripts);
-    assert!(all.len() >= 2, "{all:?}");
-    assert!(uses_flag(&all, "--format", Some("github")), "annotations");
-    assert!(uses_flag(&all, "--format", Some("sarif")), "SARIF");
-    assert!(uses_flag(&all, "--base", None), "--base");
+    let steps: Vec<&serde_json::Value> = wf["jobs"]
+        .as_object()
+        .expect("jobs")
+        .values()
+        .flat_map(|job| job["steps"].as_array().expect("steps"))
+        .collect();
+    let ours: Vec<&&serde_json::Value> = steps
+        .iter()
+        .filter(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.contains("/mcp-gitops@"))
+        })
+        .collect();
+    assert_eq!(ours.len(), 1, "the workflow uses the action once");
+    for key in ours[0]["with"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+    {
+        assert!(
+            inputs.contains_key(key),
+            "`with: {key}` is not an input of action.yml"
+        );
+    }
     assert!(
-        actions
-            .iter()
-            .any(|a| a.starts_with("github/codeql-action/upload-sarif@")),
-        "{actions:?}"
+        ours[0]["with"]["sarif"].is_string(),
+        "SARIF for code scanning"
     );
-    assert!(actions.iter().any(|a| a.starts_with("actions/checkout@")));
+    let uses: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
+    assert!(
+        uses.iter()
+            .any(|u| u.starts_with("github/codeql-action/upload-sarif@"))
+    );
+    assert!(uses.iter().any(|u| u.starts_with("actions/checkout@")));
+
+    // The action's lint step: annotations, and --base from the pull request.
+    let scripts: String = action["runs"]["steps"]
+        .as_array()
+        .expect("a composite action's steps")
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .collect();
+    for needed in [
+        "--format github",
+        "--base",
+        "--deny-warnings",
+        "--format sarif",
+        "github.base_ref",
+    ] {
+        let in_env = action["runs"]["steps"].as_array().unwrap().iter().any(|s| {
+            s["env"].as_object().is_some_and(|e| {
+                e.values()
+                    .any(|v| v.as_str().is_some_and(|v| v.contains(needed)))
+            })
+        });
+        assert!(
+            scripts.contains(needed) || in_env,
+            "action.yml never passes `{needed}`"
+        );
+    }
 }
 
 #[test]
