@@ -1,6 +1,6 @@
 //! The command line. Every flag's doc comment is its `--help` text.
 
-pub use crate::lint::args::{Format, LintArgs};
+pub use crate::lint::args::{AllowlistArgs, Format, LintArgs};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -43,6 +43,10 @@ pub enum Command {
     /// lint workflow, pre-commit and editor settings, and a README for contributors. Writes
     /// nothing when any of these files exists.
     Init(InitArgs),
+    /// Print the managed-settings allowlist of a registry (`allowedMcpServers`,
+    /// `deniedMcpServers`): the exact commands and URLs its install links use, for clients that
+    /// enforce an allowlist. A registry with errors gets none (exit 1).
+    Allowlist(AllowlistArgs),
 }
 
 #[derive(Clone, Debug, Args)]

@@ -4,10 +4,11 @@
 //! (docs/architecture.md says what goes where and why):
 //!
 //! ```text
-//! http/   the faces: registry API, ops endpoints, webhook, web page     reads store/
+//! http/   the faces: registry API, ops endpoints, webhook, web page     reads store/, clients/
 //! lint/   the lint command, its output formats, `--base`                reads git/, check/
 //! store/  served snapshot, index, the one writer (reload), following    uses git/, check/
 //! git/    mirror and fetch, trees without a checkout, dates from history uses check/
+//! clients/ what clients run for a server.json: install configs, allowlists  uses check/
 //! check/  files → YAML tree → server versions → findings (pure)
 //! ```
 //!
@@ -18,6 +19,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod clients;
 pub mod error_chain;
 pub mod git;
 pub mod http;

@@ -14,6 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     match Cli::parse().command() {
         Command::Lint(args) => mcp_gitops::lint::run(&args),
+        Command::Allowlist(args) => mcp_gitops::lint::allowlist::run(&args),
         Command::Serve(args) => serve(&args),
         Command::Init(args) => match mcp_gitops::init::init(&args.dir) {
             Ok(written) => {

@@ -41,3 +41,32 @@ pub enum Format {
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
 }
+
+/// What `mcp-gitops allowlist` takes.
+#[derive(Debug, Args)]
+pub struct AllowlistArgs {
+    /// The registry (the folder holding `servers/`).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Where the registry is inside PATH, when not at its top.
+    #[arg(long = "path", env = "MCP_GITOPS_PATH", value_name = "DIR")]
+    pub registry: Option<PathBuf>,
+
+    /// The client whose managed settings to write. GitHub's (Copilot in VS Code, JetBrains,
+    /// the CLI) and Claude Code's use the same keys and matchers today.
+    #[arg(long, value_enum, default_value_t = Client::Github)]
+    pub client: Client,
+
+    /// Leave deprecated versions out of the allowed list (they are allowed by default).
+    #[arg(long)]
+    pub no_deprecated: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Client {
+    /// GitHub's managed settings (`managed-settings.json`).
+    Github,
+    /// Claude Code's managed settings (`managed-settings.json`).
+    ClaudeCode,
+}

@@ -2,6 +2,7 @@
 //! (with the source line), GitHub Actions annotations (plus a step summary), JSON or SARIF.
 //! Exit codes: 0 clean, 1 findings (errors, or warnings with `--deny-warnings`), 2 could not run.
 
+pub mod allowlist;
 pub mod args;
 pub mod base;
 mod github;

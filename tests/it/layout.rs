@@ -12,8 +12,9 @@ fn allowed(floor: &str) -> Option<&'static [&'static str]> {
         "check" => Some(&["check"]),
         "git" => Some(&["git", "check"]),
         "store" => Some(&["store", "git", "check"]),
-        "lint" => Some(&["lint", "git", "check"]),
-        "http" => Some(&["http", "store", "git", "check"]),
+        "lint" => Some(&["lint", "git", "check", "clients"]),
+        "http" => Some(&["http", "store", "git", "check", "clients"]),
+        "clients" => Some(&["clients", "check"]),
         leaf if LEAVES.contains(&leaf) => Some(&[]),
         _ => None,
     }

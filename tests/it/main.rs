@@ -2,6 +2,7 @@
 //! a temp dir; the official spec files are read from `../shared/spec/` (see `common`).
 
 mod abuse;
+mod allowlist;
 mod api;
 mod base;
 mod browser;

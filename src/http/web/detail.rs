@@ -4,8 +4,8 @@
 use super::frame::{
     Frame, detail_href, esc, external, hue, monogram, publisher, status_badge, time_html,
 };
-use super::install::{self, InstallOption};
 use crate::check::model::Status;
+use crate::clients::install::{self, InstallOption};
 use crate::store::index::{OFFICIAL_META, SOURCE_META, ServerEntry};
 use serde_json::Value as Json;
 use std::fmt::Write;

@@ -7,7 +7,6 @@
 mod catalog;
 mod detail;
 mod frame;
-pub mod install;
 mod list;
 
 use crate::check::model::Status;

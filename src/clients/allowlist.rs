@@ -1,0 +1,171 @@
+//! Allowlists for the managed settings MCP clients enforce (`allowedMcpServers` and
+//! `deniedMcpServers`), built from the same install configurations the web page's links and
+//! `mcp.json` snippets carry, so what is installed from the page is allowed by construction.
+//!
+//! The rules relied on (GitHub's managed settings and Claude Code's, which share the keys): an
+//! entry has exactly one matcher: `serverName` (exact, the name the server was configured
+//! under), `serverUrl` (a remote; `*` matches within the host or within a path segment, never
+//! across; scheme and host compared lowercased, a default port dropped, no fragment) or
+//! `serverCommand` (a local server: the exact argv, no wildcards). Deny wins over allow.
+//!
+//! Active versions (and deprecated ones, unless left out) are allowed; deleted versions are
+//! denied, except where the same matcher still serves an allowed version (a deleted version
+//! often shares its remote URL with the next one, and deny would win).
+
+use crate::check::model::{ServerDef, Status};
+use crate::clients::install::{self, InstallOption};
+use serde_json::{Value as Json, json};
+use std::collections::BTreeSet;
+
+/// How a client recognizes a server.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Matcher {
+    ServerCommand(Vec<String>),
+    ServerUrl(String),
+    ServerName(String),
+}
+
+impl Matcher {
+    pub fn to_json(&self) -> Json {
+        match self {
+            Matcher::ServerCommand(argv) => json!({ "serverCommand": argv }),
+            Matcher::ServerUrl(url) => json!({ "serverUrl": url }),
+            Matcher::ServerName(name) => json!({ "serverName": name }),
+        }
+    }
+}
+
+/// A configuration that could not be pinned, allowed by its name instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fallback {
+    pub server: String,
+    pub version: String,
+    /// The package or remote, as the web page labels it.
+    pub label: String,
+    pub why: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Allowlist {
+    pub allowed: BTreeSet<Matcher>,
+    pub denied: BTreeSet<Matcher>,
+    /// Allowed by `serverName`, the weaker matcher: any configuration under that name runs.
+    pub fallbacks: Vec<Fallback>,
+}
+
+/// The allowlist of validated `servers`; `deprecated`: whether deprecated versions are allowed.
+pub fn build(servers: &[ServerDef], deprecated: bool) -> Allowlist {
+    let mut list = Allowlist::default();
+    let mut deleted = BTreeSet::new();
+    for server in servers {
+        let Some(name) = server.name() else { continue };
+        for v in &server.versions {
+            let allow = match v.status {
+                Status::Active => true,
+                Status::Deprecated if deprecated => true,
+                Status::Deprecated => continue,
+                Status::Deleted => false,
+            };
+            let (options, _) = install::options(&v.doc.to_json());
+            for option in options {
+                match matcher(&option) {
+                    Ok(m) if allow => {
+                        list.allowed.insert(m);
+                    }
+                    Ok(m) => {
+                        deleted.insert(m);
+                    }
+                    // A name cannot be denied for one version without denying them all.
+                    Err(why) if allow => {
+                        list.allowed.insert(Matcher::ServerName(name.to_string()));
+                        list.fallbacks.push(Fallback {
+                            server: name.to_string(),
+                            version: v.version().unwrap_or_default().to_string(),
+                            label: option.label.clone(),
+                            why,
+                        });
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+    }
+    list.denied = deleted.difference(&list.allowed).cloned().collect();
+    list
+}
+
+impl Allowlist {
+    /// The managed-settings document: both lists, sorted, so a diff shows what changed.
+    pub fn to_json(&self) -> Json {
+        json!({
+            "allowedMcpServers": self.allowed.iter().map(Matcher::to_json).collect::<Vec<_>>(),
+            "deniedMcpServers": self.denied.iter().map(Matcher::to_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// The exact matcher of a configuration, or why it has none: a value the user supplies
+/// (`${input:…}`) has no fixed argv.
+pub fn matcher(option: &InstallOption) -> Result<Matcher, String> {
+    if let Some(url) = option.config.get("url").and_then(Json::as_str) {
+        return url_pattern(url).map(Matcher::ServerUrl);
+    }
+    let command = option
+        .config
+        .get("command")
+        .and_then(Json::as_str)
+        .ok_or_else(|| "the configuration has neither a command nor a URL".to_string())?;
+    let mut argv = vec![command.to_string()];
+    for arg in option.config["args"].as_array().into_iter().flatten() {
+        let arg = arg.as_str().unwrap_or_default();
+        if arg.contains("${input:") {
+            return Err(format!(
+                "the argument `{arg}` is a value each user supplies, so no exact command can be allowed; give the argument a fixed `value` to pin it"
+            ));
+        }
+        argv.push(arg.to_string());
+    }
+    Ok(Matcher::ServerCommand(argv))
+}
+
+/// A remote's URL as a `serverUrl` pattern: each `${input:…}` (a URL template variable) becomes
+/// `*`, which clients match within one host label run or path segment; scheme and host
+/// lowercased, a default port and any fragment dropped.
+pub fn url_pattern(url: &str) -> Result<String, String> {
+    let mut pattern = String::new();
+    let mut rest = url;
+    while let Some(start) = rest.find("${input:") {
+        pattern.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            return Err(format!("`{url}` has an unclosed variable"));
+        };
+        pattern.push('*');
+        rest = &rest[start + end + 1..];
+    }
+    pattern.push_str(rest);
+    canonical(&pattern).ok_or_else(|| format!("`{url}` is not an http(s) URL"))
+}
+
+/// `scheme://host[:port]/path?query`, scheme and host lowercased, the scheme's default port
+/// and the fragment dropped.
+pub fn canonical(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => "443",
+        "http" => "80",
+        _ => return None,
+    };
+    let rest = rest.split('#').next().unwrap_or_default();
+    let split = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(split);
+    let authority = authority.to_ascii_lowercase();
+    let authority = match authority.rsplit_once(':') {
+        Some((host, port)) if port == default_port => host.to_string(),
+        _ => authority,
+    };
+    if authority.is_empty() {
+        return None;
+    }
+    Some(format!("{scheme}://{authority}{tail}"))
+}

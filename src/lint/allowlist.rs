@@ -1,0 +1,41 @@
+//! `mcp-gitops allowlist`: the managed-settings allowlist of a registry, for the clients that
+//! enforce one. The registry is read and checked exactly as by `lint`: with any error, the
+//! findings go to stderr and nothing to stdout (exit 1), never a partial list.
+
+use super::args::AllowlistArgs;
+use super::{EXIT_CANNOT_RUN, EXIT_CLEAN, EXIT_FINDINGS, human, target};
+use crate::check::dir;
+use crate::check::validate;
+use crate::clients::allowlist;
+use std::process::ExitCode;
+
+pub fn run(args: &AllowlistArgs) -> ExitCode {
+    let checked = match target::resolve(std::slice::from_ref(&args.path), args.registry.as_deref())
+        .map_err(|e| e.to_string())
+        .and_then(|t| {
+            let files = dir::read_dir(&t.root).map_err(|e| crate::error_chain::error_chain(&e))?;
+            Ok((t.root, validate::check(files)))
+        }) {
+        Ok(checked) => checked,
+        Err(message) => {
+            eprintln!("mcp-gitops allowlist: {message}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let (root, checked) = checked;
+    if checked.errors() > 0 {
+        let _ = human::human(&root, &checked, &mut std::io::stderr().lock());
+        eprintln!("mcp-gitops allowlist: the registry has errors; no allowlist is written");
+        return ExitCode::from(EXIT_FINDINGS);
+    }
+    let list = allowlist::build(&checked.servers, !args.no_deprecated);
+    for f in &list.fallbacks {
+        eprintln!(
+            "warning: {} {} ({}): allowed by serverName, the weaker matcher: {}",
+            f.server, f.version, f.label, f.why
+        );
+    }
+    let text = serde_json::to_string_pretty(&list.to_json()).unwrap_or_default();
+    println!("{text}");
+    ExitCode::from(EXIT_CLEAN)
+}
