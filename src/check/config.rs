@@ -9,7 +9,27 @@ pub struct RegistryConfig {
     /// Globs (`*`, `?`) a server must match: against its namespace, or against the whole name
     /// when the glob has a `/`. Empty: every namespace is allowed.
     pub allowed_namespaces: Vec<String>,
+    /// Set when the registry's servers are enforced by client allowlists (`allowlist:`).
+    pub allowlist: Option<AllowlistConfig>,
 }
+
+/// `allowlist:` in registry.yaml: entries for `mcp-gitops allowlist` that are not servers of
+/// the registry (a client's built-in servers an organization also wants to name).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AllowlistConfig {
+    pub allowed: Vec<Entry>,
+    pub denied: Vec<Entry>,
+}
+
+/// One allowlist entry, with exactly one matcher.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    ServerName(String),
+    ServerUrl(String),
+    ServerCommand(Vec<String>),
+}
+
+const ENTRY_KEYS: [&str; 3] = ["serverName", "serverUrl", "serverCommand"];
 
 impl RegistryConfig {
     pub fn from_node(root: &Node, out: &mut Findings) -> RegistryConfig {
@@ -47,10 +67,13 @@ impl RegistryConfig {
                         ),
                     }
                 }
+                "allowlist" => config.allowlist = Some(allowlist(&e.value, out)),
                 other => out.push(
                     Rule::RegistryConfig,
                     e.key_pos,
-                    format!("unknown setting `{other}`; registry.yaml knows allowedNamespaces"),
+                    format!(
+                        "unknown setting `{other}`; registry.yaml knows allowedNamespaces and allowlist"
+                    ),
                 ),
             }
         }
@@ -67,6 +90,112 @@ impl RegistryConfig {
                     glob_match(g, namespace)
                 }
             })
+    }
+}
+
+/// `allowlist: { allowed: [entry…], denied: [entry…] }`, both optional.
+fn allowlist(node: &Node, out: &mut Findings) -> AllowlistConfig {
+    let mut config = AllowlistConfig::default();
+    if node.value == crate::check::node::Value::Null {
+        return config;
+    }
+    let Some(entries) = node.as_map() else {
+        out.push(
+            Rule::RegistryConfig,
+            node.pos,
+            "allowlist must be a mapping with `allowed` and `denied` lists",
+        );
+        return config;
+    };
+    for e in entries {
+        let list = match e.key.as_str() {
+            "allowed" => &mut config.allowed,
+            "denied" => &mut config.denied,
+            other => {
+                out.push(
+                    Rule::RegistryConfig,
+                    e.key_pos,
+                    format!(
+                        "unknown setting `allowlist.{other}`; allowlist knows allowed and denied"
+                    ),
+                );
+                continue;
+            }
+        };
+        let Some(items) = e.value.as_seq() else {
+            out.push(
+                Rule::RegistryConfig,
+                e.value.pos,
+                format!("allowlist.{} must be a list of entries", e.key),
+            );
+            continue;
+        };
+        list.extend(items.iter().filter_map(|item| entry(item, out)));
+    }
+    config
+}
+
+/// One entry: a mapping with exactly one of `serverName`, `serverUrl` (http or https) and
+/// `serverCommand` (a non-empty list of strings).
+fn entry(node: &Node, out: &mut Findings) -> Option<Entry> {
+    let bad = |out: &mut Findings, message: &str| {
+        out.push(
+            Rule::RegistryConfig,
+            node.pos,
+            format!("an allowlist entry {message}"),
+        );
+        None
+    };
+    let Some(fields) = node.as_map() else {
+        return bad(
+            out,
+            "must be a mapping with one of serverName, serverUrl or serverCommand",
+        );
+    };
+    if fields.len() != 1 || !ENTRY_KEYS.contains(&fields[0].key.as_str()) {
+        return bad(
+            out,
+            "must have exactly one of serverName, serverUrl or serverCommand",
+        );
+    }
+    let value = &fields[0].value;
+    match fields[0].key.as_str() {
+        "serverName" => match value.as_str() {
+            Some(name) if !name.is_empty() => Some(Entry::ServerName(name.to_string())),
+            _ => bad(out, "`serverName` must be a non-empty string"),
+        },
+        "serverUrl" => match value.as_str() {
+            Some(url)
+                if ["https://", "http://"].iter().any(|s| {
+                    url.get(..s.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(s))
+                }) =>
+            {
+                Some(Entry::ServerUrl(url.to_string()))
+            }
+            _ => bad(
+                out,
+                "`serverUrl` must be an http:// or https:// URL (`*` for wildcards)",
+            ),
+        },
+        _ => {
+            let argv: Option<Vec<String>> = value
+                .as_seq()
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|a| a.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or(None);
+            match argv {
+                Some(argv) if !argv.is_empty() => Some(Entry::ServerCommand(argv)),
+                _ => bad(
+                    out,
+                    "`serverCommand` must be a non-empty list of strings (the exact argv)",
+                ),
+            }
+        }
     }
 }
 

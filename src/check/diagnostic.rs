@@ -98,6 +98,7 @@ rules! {
     LatestPinDeleted = "latest-pin-deleted", Error, "`latest` names a deleted version";
     StatusMessageActive = "status-message-active", Error, "`statusMessage` is set on an active version";
     NamespaceNotAllowed = "namespace-not-allowed", Error, "the namespace is not in registry.yaml's allowedNamespaces";
+    AllowlistUnpinned = "allowlist-unpinned", Warning, "with `allowlist:` in registry.yaml: a package's command takes a value each user supplies, so allowlists can only name the server";
 
     // Comparison with a base revision (`lint --base`).
     PublishedVersionChanged = "published-version-changed", Error, "the content of a published version changed (only status may change)";

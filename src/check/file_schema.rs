@@ -191,6 +191,28 @@ pub fn registry_file() -> Value {
                 "type": "array",
                 "description": "Globs a server's namespace must match, e.g. com.example or io.github.acme-*.",
                 "items": { "type": "string", "minLength": 1 }
+            },
+            "allowlist": {
+                "description": "The servers are enforced by client allowlists (`mcp-gitops allowlist`): entries to add that are not servers of the registry.",
+                "type": ["object", "null"],
+                "additionalProperties": false,
+                "properties": {
+                    "allowed": { "type": "array", "items": { "$ref": "#/$defs/entry" } },
+                    "denied": { "type": "array", "items": { "$ref": "#/$defs/entry" } }
+                }
+            }
+        },
+        "$defs": {
+            "entry": {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "properties": {
+                    "serverName": { "type": "string", "minLength": 1 },
+                    "serverUrl": { "type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://" },
+                    "serverCommand": { "type": "array", "minItems": 1, "items": { "type": "string" } }
+                },
+                "additionalProperties": false
             }
         }
     })

@@ -12,6 +12,7 @@
 //! denied, except where the same matcher still serves an allowed version (a deleted version
 //! often shares its remote URL with the next one, and deny would win).
 
+use crate::check::config::{AllowlistConfig, Entry};
 use crate::check::model::{ServerDef, Status};
 use crate::clients::install::{self, InstallOption};
 use serde_json::{Value as Json, json};
@@ -53,8 +54,13 @@ pub struct Allowlist {
     pub fallbacks: Vec<Fallback>,
 }
 
-/// The allowlist of validated `servers`; `deprecated`: whether deprecated versions are allowed.
-pub fn build(servers: &[ServerDef], deprecated: bool) -> Allowlist {
+/// The allowlist of validated `servers`, plus registry.yaml's own entries (`extra`);
+/// `deprecated`: whether deprecated versions are allowed.
+pub fn build(
+    servers: &[ServerDef],
+    extra: Option<&AllowlistConfig>,
+    deprecated: bool,
+) -> Allowlist {
     let mut list = Allowlist::default();
     let mut deleted = BTreeSet::new();
     for server in servers {
@@ -91,7 +97,40 @@ pub fn build(servers: &[ServerDef], deprecated: bool) -> Allowlist {
         }
     }
     list.denied = deleted.difference(&list.allowed).cloned().collect();
+    if let Some(extra) = extra {
+        list.allowed.extend(extra.allowed.iter().map(Matcher::from));
+        // Denied on purpose: deny wins, whatever else allows it.
+        list.denied.extend(extra.denied.iter().map(Matcher::from));
+    }
     list
+}
+
+impl From<&Entry> for Matcher {
+    fn from(entry: &Entry) -> Matcher {
+        match entry {
+            Entry::ServerName(name) => Matcher::ServerName(name.clone()),
+            Entry::ServerUrl(url) => {
+                Matcher::ServerUrl(canonical(url).unwrap_or_else(|| url.clone()))
+            }
+            Entry::ServerCommand(argv) => Matcher::ServerCommand(argv.clone()),
+        }
+    }
+}
+
+/// Why each package of a version that clients would run has no exact matcher, with the
+/// package's index: the lint warning `allowlist-unpinned`.
+pub fn unpinned(doc: &Json) -> Vec<(usize, String)> {
+    let packages = doc.get("packages").and_then(Json::as_array);
+    packages
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let (options, _) = install::options(&json!({ "packages": [p] }));
+            let option = options.first()?;
+            matcher(option).err().map(|why| (i, why))
+        })
+        .collect()
 }
 
 impl Allowlist {

@@ -66,11 +66,14 @@ pub fn lint(args: &LintArgs) -> Result<(PathBuf, Checked), Box<dyn std::error::E
     let target = target::resolve(&args.paths, args.path.as_deref())?;
     let tree = dir::read_dir(&target.root)?;
     let mut checked = validate::check(tree);
+    checked
+        .diagnostics
+        .extend(allowlist::unpinned_warnings(&checked));
     if let Some(rev) = &args.base {
         let found = base::compare(&target.root, rev, &checked)?;
         checked.diagnostics.extend(found);
-        crate::check::diagnostic::sort(&mut checked.diagnostics);
     }
+    crate::check::diagnostic::sort(&mut checked.diagnostics);
     if let Some(only) = &target.only {
         checked.diagnostics.retain(|d| only.contains(&d.file));
     }

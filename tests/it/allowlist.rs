@@ -113,7 +113,8 @@ fn runs(list: &Json, server: &Configured) -> bool {
 /// Every install option of every version of the registry at `dir`, with its status.
 fn configured(dir: &Path) -> (Vec<(Status, Configured)>, Json) {
     let checked = validate::check(dir::read_dir(dir).unwrap());
-    let list = allowlist::build(&checked.servers, true).to_json();
+    let list =
+        allowlist::build(&checked.servers, checked.config.allowlist.as_ref(), true).to_json();
     let mut all = Vec::new();
     for server in &checked.servers {
         for v in &server.versions {
@@ -292,4 +293,44 @@ fn the_output_is_sorted_and_the_same_every_time() {
             .collect::<std::collections::BTreeSet<_>>()
             .len()
     );
+}
+
+#[test]
+fn registry_yaml_adds_entries_and_its_denials_win() {
+    let tmp = tempfile::tempdir().unwrap();
+    crate::common::write_files(
+        tmp.path(),
+        &[
+            (
+                "registry.yaml",
+                "allowlist:\n  allowed:\n    - serverName: github\n    - serverUrl: HTTPS://API.Example.com:443/mcp#top\n  denied:\n    - serverCommand: [npx, -y, \"@example/files-mcp@1.0.0\"]\n",
+            ),
+            (
+                "servers/com.example/files.yaml",
+                "name: com.example/files\ndescription: Files\nversion: 1.0.0\npackages:\n  - registryType: npm\n    identifier: \"@example/files-mcp\"\n    version: 1.0.0\n    transport: { type: stdio }\n",
+            ),
+        ],
+    );
+    let out = allowlist_cmd(tmp.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let files = Configured {
+        name: "com.example/files".into(),
+        config: json!({"command": "npx", "args": ["-y", "@example/files-mcp@1.0.0"]}),
+    };
+    assert!(!runs(&list, &files), "denied in registry.yaml: {list}");
+    let github = Configured {
+        name: "github".into(),
+        config: json!({"url": "https://whatever.example/mcp"}),
+    };
+    assert!(runs(&list, &github));
+    let api = Configured {
+        name: "api".into(),
+        config: json!({"url": "https://api.example.com/mcp"}),
+    };
+    assert!(runs(&list, &api), "canonical URL: {list}");
 }
