@@ -1,9 +1,11 @@
 //! The HTTP faces of the service, and the one function that composes them. Each face (the
-//! registry API, the operators' endpoints, the push webhook, the web page) builds its own
+//! registry API, the allowlists, the operators' endpoints, the push webhook, the web page)
+//! builds its own
 //! sub-router with its own caches; they share only `state`, `error`, `auth`, `headers`,
 //! `paths`, `metrics` and the service-wide `middleware`, none of which imports a face.
 //! Faces read the store; none writes it.
 
+pub mod allowlists;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -47,6 +49,7 @@ pub fn router(state: AppState) -> Router {
 pub fn service_router(state: AppState, ops: OpsPlacement) -> Router {
     let faces = Router::new()
         .merge(api::routes(&state))
+        .merge(allowlists::routes(&state))
         .merge(match ops {
             OpsPlacement::Main => ops::routes(&state),
             OpsPlacement::Separate => ops::probes(),

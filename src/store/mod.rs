@@ -25,6 +25,8 @@ pub struct Snapshot {
     /// The commit, when the content comes from git.
     pub commit: Option<String>,
     pub index: Index,
+    /// The managed-settings allowlist of this revision (`mcp-gitops allowlist`), as JSON.
+    pub allowlist: bytes::Bytes,
     pub served_at: OffsetDateTime,
 }
 

@@ -7,6 +7,7 @@ use crate::check::dir;
 use crate::check::model::{NameVersion, ServerDef};
 use crate::check::model::{VersionTimes, from_unix};
 use crate::check::validate;
+use crate::clients::allowlist;
 use crate::error_chain::error_chain;
 use crate::git::fetch::{self, GitSource};
 use crate::git::history::History;
@@ -168,6 +169,7 @@ impl Reloader {
                     revision: revision.clone(),
                     commit: built.commit,
                     index: built.index,
+                    allowlist: built.allowlist,
                     served_at: OffsetDateTime::now_utc(),
                 });
                 attempt(
@@ -409,6 +411,7 @@ impl Reloader {
         }
         Ok(Built {
             index,
+            allowlist: allowlist_json(&checked),
             commit: Some(commit_id),
             warnings: checked.warnings(),
         })
@@ -418,6 +421,8 @@ impl Reloader {
 /// A revision ready to serve.
 struct Built {
     index: Index,
+    /// Its allowlist, as JSON.
+    allowlist: bytes::Bytes,
     commit: Option<String>,
     warnings: usize,
 }
@@ -530,6 +535,7 @@ impl Reloader {
         });
         Ok(Built {
             index,
+            allowlist: allowlist_json(&checked),
             commit: None,
             warnings: checked.warnings(),
         })
@@ -564,6 +570,14 @@ impl Reloader {
         gone.add_to(&mut times, &mut tombstones);
         (times, tombstones)
     }
+}
+
+/// The allowlist of a validated revision, as `GET /allowlists/…` serves it.
+fn allowlist_json(checked: &validate::Checked) -> bytes::Bytes {
+    let list = allowlist::build(&checked.servers, checked.config.allowlist.as_ref(), true);
+    serde_json::to_vec_pretty(&list.to_json())
+        .unwrap_or_default()
+        .into()
 }
 
 /// At a restart whose first commit does not descend from the one served before (history was

@@ -334,3 +334,63 @@ fn registry_yaml_adds_entries_and_its_denials_win() {
     };
     assert!(runs(&list, &api), "canonical URL: {list}");
 }
+
+#[tokio::test]
+async fn the_served_revision_s_allowlists_are_fetched_with_etag_and_token() {
+    use crate::common::client::fetch;
+    use crate::common::service::{Service, directory_options};
+    let mut options = directory_options(&example_repo());
+    options.api.read_token = Some("s3cret".into());
+    let service = Service::start_with(options).await;
+    service
+        .wait_for("readiness", async |s: &Service| {
+            (s.get("/readyz").await.0 == 200).then_some(())
+        })
+        .await;
+    let url = format!("{}/allowlists/github.json", service.base);
+    let get = |auth: Option<&'static str>, etag: Option<String>| {
+        let mut req = service.client.get(&url);
+        if let Some(token) = auth {
+            req = req.bearer_auth(token);
+        }
+        if let Some(etag) = etag {
+            req = req.header("If-None-Match", etag);
+        }
+        req.send()
+    };
+    assert_eq!(
+        get(None, None).await.unwrap().status(),
+        401,
+        "the API's token rule"
+    );
+    let r = get(Some("s3cret"), None).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    assert!(r.headers().contains_key("x-registry-revision"));
+    let served: Json = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    let printed: Json = serde_json::from_slice(&allowlist_cmd(&example_repo()).stdout).unwrap();
+    assert_eq!(
+        served, printed,
+        "the same document as `mcp-gitops allowlist`"
+    );
+    assert_eq!(get(Some("s3cret"), Some(etag)).await.unwrap().status(), 304);
+    let other = fetch(
+        &service.client,
+        &format!("{}/allowlists/vim.json", service.base),
+    )
+    .await;
+    assert_eq!(
+        other.unwrap().status,
+        401,
+        "unknown names are behind the token too"
+    );
+    let r = service
+        .client
+        .get(format!("{}/allowlists/vim.json", service.base))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    service.stop().await;
+}

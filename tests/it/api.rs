@@ -910,6 +910,7 @@ async fn not_ready_until_a_good_index() {
         revision: REVISION.into(),
         commit: None,
         index: build_index(FIXTURE, FIXTURE_TIMES),
+        allowlist: Default::default(),
         served_at: OffsetDateTime::now_utc(),
     });
     assert_eq!(get(&app, "/readyz").await.status, StatusCode::OK);

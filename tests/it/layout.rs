@@ -11,7 +11,7 @@ fn allowed(floor: &str) -> Option<&'static [&'static str]> {
     match floor {
         "check" => Some(&["check"]),
         "git" => Some(&["git", "check"]),
-        "store" => Some(&["store", "git", "check"]),
+        "store" => Some(&["store", "git", "check", "clients"]),
         "lint" => Some(&["lint", "git", "check", "clients"]),
         "http" => Some(&["http", "store", "git", "check", "clients"]),
         "clients" => Some(&["clients", "check"]),
@@ -20,7 +20,7 @@ fn allowed(floor: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-const FACES: [&str; 4] = ["api", "ops", "webhook", "web"];
+const FACES: [&str; 5] = ["api", "ops", "webhook", "web", "allowlists"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {

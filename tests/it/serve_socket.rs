@@ -216,6 +216,7 @@ async fn swaps_under_continuous_reads_never_mix_revisions() {
             revision,
             commit: None,
             index,
+            allowlist: Default::default(),
             served_at: OffsetDateTime::now_utc(),
         }));
     }

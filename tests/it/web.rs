@@ -545,6 +545,7 @@ async fn the_file_links_to_its_repository_host() {
         revision: commit.into(),
         commit: Some(commit.into()),
         index: index_of(Path::new(EXAMPLE_REPO), Some(commit)),
+        allowlist: Default::default(),
         served_at: OffsetDateTime::now_utc(),
     });
     let app = router(AppState::new(store, open()));

@@ -241,6 +241,7 @@ mod tests {
             revision: "r".into(),
             commit: None,
             index,
+            allowlist: Default::default(),
             served_at: time::OffsetDateTime::UNIX_EPOCH,
         })
     }

@@ -195,6 +195,7 @@ pub fn store_with(index: Index, revision: &str) -> Arc<Store> {
         revision: revision.to_string(),
         commit: None,
         index,
+        allowlist: Default::default(),
         served_at: OffsetDateTime::now_utc(),
     });
     store
