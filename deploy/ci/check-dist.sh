@@ -207,7 +207,7 @@ echo "edited published version: an error annotation from --base origin/main, bin
 
 # 3. A checksum that does not match: the download step fails, nothing is installed.
 rm -rf "$scratch/toolcache"
-sed -i.orig 's/^./0/' "$release/$asset.sha256"
+sed -i.orig 's/^0/1/;t;s/^./0/' "$release/$asset.sha256" # a different first digit, whatever it was
 if run_action tampered.log; then
   cat "$scratch/tampered.log"
   echo "error: the action accepted an archive whose checksum does not match" >&2
