@@ -274,11 +274,20 @@ fn a_registry_with_an_error_gets_no_allowlist() {
 }
 
 #[test]
-fn the_output_is_sorted_and_the_same_every_time() {
+fn the_output_is_sorted_and_the_same_every_time_and_for_each_client() {
     let a = allowlist_cmd(&example_repo());
     let b = allowlist_cmd(&example_repo());
     assert!(a.status.success());
     assert_eq!(a.stdout, b.stdout);
+    let claude = Command::new(env!("CARGO_BIN_EXE_mcp-gitops"))
+        .args(["allowlist", "--client", "claude-code"])
+        .arg(example_repo())
+        .output()
+        .unwrap();
+    assert_eq!(
+        claude.stdout, a.stdout,
+        "the clients share keys and matchers today"
+    );
     let list: Json = serde_json::from_slice(&a.stdout).unwrap();
     let entries: Vec<String> = list["allowedMcpServers"]
         .as_array()
