@@ -1,6 +1,8 @@
-//! What a registry repository says and what is wrong with it: files → YAML tree with positions
-//! (`load`, `node`) → server versions (`model`) → findings (`schema`, `semantic`,
-//! `registry_rules`, `config`), all in one pass (`validate`). Pure: no git, no async, no HTTP.
+//! What a registry repository says and what is wrong with it: files (`files`, read from a
+//! directory by `dir` or from a git tree by `git::tree`) → YAML tree with positions (`load`,
+//! `node`) → server versions (`model`) → findings (`schema`, `semantic`, `registry_rules`,
+//! `config`), all in one pass (`validate`); and the same rules as JSON Schemas for editors
+//! (`file_schema`). Pure: no git, no async, no HTTP.
 
 pub mod config;
 pub mod diagnostic;
