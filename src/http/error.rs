@@ -19,6 +19,9 @@ pub enum HttpError {
     Unauthorized,
     #[error("method not allowed: this service is read-only")]
     MethodNotAllowed,
+    /// A write route of the official API, refused with where changes are made.
+    #[error("{0}")]
+    ReadOnly(&'static str),
     #[error("the request took too long to arrive; send it again")]
     Timeout,
     #[error("the request body is too large")]
@@ -58,7 +61,7 @@ impl HttpError {
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::NotFound(_) => StatusCode::NOT_FOUND,
             HttpError::Unauthorized => StatusCode::UNAUTHORIZED,
-            HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            HttpError::MethodNotAllowed | HttpError::ReadOnly(_) => StatusCode::METHOD_NOT_ALLOWED,
             HttpError::Timeout => StatusCode::REQUEST_TIMEOUT,
             HttpError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
@@ -89,7 +92,7 @@ impl IntoResponse for HttpError {
                     HeaderValue::from_static("Bearer realm=\"mcp-gitops\""),
                 );
             }
-            HttpError::MethodNotAllowed => {
+            HttpError::MethodNotAllowed | HttpError::ReadOnly(_) => {
                 h.insert(
                     header::ALLOW,
                     HeaderValue::from_static("GET, HEAD, OPTIONS"),

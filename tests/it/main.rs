@@ -20,6 +20,7 @@ mod init;
 mod layout;
 mod lint_cli;
 mod metrics;
+mod official_routes;
 mod openapi;
 mod props;
 mod rules;

@@ -3,6 +3,7 @@
 //! a response, once made, is kept for the revision (`cache`).
 
 mod cache;
+mod extra;
 mod path;
 
 use crate::check::model::Status;
@@ -21,7 +22,7 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, options};
+use axum::routing::{MethodRouter, get, options, post};
 use cache::{ResponseCache, respond};
 use path::ServerPath;
 use std::sync::Arc;
@@ -88,8 +89,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             )
             .route(
                 &format!("{prefix}/servers/{{*rest}}"),
-                get(server_path).merge(preflight()),
+                get(server_path).merge(preflight()).patch(extra::read_only),
             )
+            .route(&format!("{prefix}/ping"), extra::ping().merge(preflight()))
+            .route(
+                &format!("{prefix}/health"),
+                extra::health().merge(preflight()),
+            )
+            .route(&format!("{prefix}/validate"), extra::validate(state.limits))
+            .route(&format!("{prefix}/publish"), post(extra::read_only))
             // The rest of the API's space answers a JSON 404 here, with the API's CORS.
             .route(prefix, get(no_such_route).merge(preflight()))
             .route(
