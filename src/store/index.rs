@@ -80,6 +80,9 @@ pub struct ServerEntry {
     pub is_latest: bool,
     /// `name` lowercased, for case-insensitive search.
     pub name_lower: String,
+    /// This version's `description` lowercased: `search` matches it too, as the official
+    /// registry's does.
+    pub description_lower: String,
     /// Where the next server's entries begin: a search that rejects this name skips there.
     pub server_end: usize,
     /// The entry as served: `{"server":…,"_meta":…}`. A slice of a buffer shared by many
@@ -111,6 +114,9 @@ pub struct Index {
     /// The latest entry of each server that has one, in listing order.
     latest: Vec<u32>,
     names: Names,
+    /// Every entry's description lowercased, in entry order, each followed by `\n` (which a
+    /// description may hold: a hit that spans one is checked against the entry).
+    descriptions: Names,
     digest: String,
 }
 
@@ -206,6 +212,7 @@ impl Index {
         for server in &servers {
             let name_lower = server.name.to_lowercase();
             for p in planned.by_ref().take(server.end - server.start) {
+                let description_lower = p.draft.doc.description().to_lowercase();
                 entries.push(ServerEntry {
                     name: server.name.clone(),
                     version: p.draft.version.to_string(),
@@ -215,6 +222,7 @@ impl Index {
                     updated_at: p.draft.times.updated_at,
                     is_latest: p.is_latest,
                     name_lower: name_lower.clone(),
+                    description_lower,
                     server_end: server.end,
                     json: jsons.next().unwrap_or_default(),
                 });
@@ -226,6 +234,12 @@ impl Index {
             names.starts.push(names.text.len() as u32);
             names.text.push_str(&s.name.to_lowercase());
             names.text.push('\n');
+        }
+        let mut descriptions = Names::default();
+        for e in &entries {
+            descriptions.starts.push(descriptions.text.len() as u32);
+            descriptions.text.push_str(&e.description_lower);
+            descriptions.text.push('\n');
         }
 
         let mut hasher = Sha256::new();
@@ -239,6 +253,7 @@ impl Index {
             servers,
             latest,
             names,
+            descriptions,
             digest,
         }
     }
@@ -289,6 +304,30 @@ impl Index {
         &self.latest
     }
 
+    /// The first entry at or after `from` whose lowercased description holds the needle.
+    pub fn next_description_match(
+        &self,
+        finder: &memmem::Finder,
+        from: usize,
+    ) -> Option<Range<usize>> {
+        let text = self.descriptions.text.as_bytes();
+        let mut offset = *self.descriptions.starts.get(from)? as usize;
+        loop {
+            let hit = offset + finder.find(&text[offset..])?;
+            let entry = self
+                .descriptions
+                .starts
+                .partition_point(|&s| s as usize <= hit)
+                - 1;
+            // A hit across the separator spans two descriptions: check the entry's own.
+            let needle = std::str::from_utf8(finder.needle()).unwrap_or("\n");
+            if self.entries[entry].description_lower.contains(needle) {
+                return Some(entry..entry + 1);
+            }
+            offset = hit + 1;
+        }
+    }
+
     /// The entry indices of the first server at or after entry `from` whose lowercased name
     /// contains the (already lowercased) needle of `finder`, or `None` when no later server's
     /// does.
@@ -311,6 +350,17 @@ impl Index {
 enum Doc<'a> {
     Node(&'a Node),
     Json(&'a Json),
+}
+
+impl Doc<'_> {
+    /// Its `description`, or nothing.
+    fn description(&self) -> &str {
+        match self {
+            Doc::Node(node) => node.get("description").and_then(Node::as_str),
+            Doc::Json(json) => json.get("description").and_then(Json::as_str),
+        }
+        .unwrap_or_default()
+    }
 }
 
 struct Draft<'a> {

@@ -116,16 +116,17 @@ impl ListQuery {
         })
     }
 
-    /// Whether `search` keeps the name of `e` (and so of every version of its server).
-    pub fn name_matches(&self, e: &ServerEntry) -> bool {
-        self.search_lower
-            .as_ref()
-            .is_none_or(|s| e.name_lower.contains(s.as_str()))
+    /// Whether `search` keeps `e`: its server's name or its own description holds the text,
+    /// case-insensitively (as the official registry searches).
+    pub fn search_matches(&self, e: &ServerEntry) -> bool {
+        self.search_lower.as_ref().is_none_or(|s| {
+            e.name_lower.contains(s.as_str()) || e.description_lower.contains(s.as_str())
+        })
     }
 
     /// Whether the filters keep `e`.
     pub fn matches(&self, e: &ServerEntry) -> bool {
-        self.matches_besides_name(e) && self.name_matches(e)
+        self.matches_besides_name(e) && self.search_matches(e)
     }
 
     /// Whether the filters other than `search` keep `e`.
@@ -148,7 +149,8 @@ impl ListQuery {
 
     /// The page this query asks for: at most `limit` entries after the cursor's position that
     /// the filters keep, and whether more remain. Only candidates are visited: the servers
-    /// whose names hold `search` (found by one scan of all names), or with `version=latest`
+    /// whose names hold `search` and the entries whose descriptions do (one scan of all names, one
+    /// of all descriptions), or with `version=latest`
     /// the latest entry of each server.
     pub fn page<'a>(&self, index: &'a Index) -> (Vec<&'a ServerEntry>, bool) {
         let entries = index.entries();
@@ -160,13 +162,28 @@ impl ListQuery {
         let more = match &self.search_lower {
             Some(needle) => {
                 let finder = memmem::Finder::new(needle.as_bytes());
-                let mut from = start;
-                let servers = std::iter::from_fn(|| {
-                    let range = index.next_name_match(&finder, from)?;
-                    from = range.end;
+                // Two forward scans merged in listing order: servers whose name holds the
+                // needle, and single entries whose description does. Each scan moves only
+                // forward, so a page costs one pass over each text at most.
+                let mut by_name = index.next_name_match(&finder, start);
+                let mut by_description = index.next_description_match(&finder, start);
+                let ranges = std::iter::from_fn(|| {
+                    let range = match (&by_name, &by_description) {
+                        (Some(n), Some(d)) if d.start < n.start => d.clone(),
+                        (Some(n), _) => n.clone(),
+                        (None, Some(d)) => d.clone(),
+                        (None, None) => return None,
+                    };
+                    let from = range.end;
+                    if by_name.as_ref().is_some_and(|n| n.start < from) {
+                        by_name = index.next_name_match(&finder, from);
+                    }
+                    if by_description.as_ref().is_some_and(|d| d.start < from) {
+                        by_description = index.next_description_match(&finder, from);
+                    }
                     Some(range)
                 });
-                self.fill(servers.flat_map(|r| &entries[r]), &mut page)
+                self.fill(ranges.flat_map(|r| &entries[r]), &mut page)
             }
             None if self.filters.version.as_deref() == Some("latest") => {
                 let ids = index.latest_ids();

@@ -137,3 +137,59 @@ async fn write_routes_say_where_changes_are_made() {
     }
     service.stop().await;
 }
+
+#[tokio::test]
+async fn search_matches_descriptions_too_in_listing_order_without_repeats() {
+    let service = started().await;
+    let names = |j: &Json| -> Vec<(String, String)> {
+        j["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["server"]["name"].as_str().unwrap().to_string(),
+                    e["server"]["version"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // "Invoices" is in a description only (the server is com.fabrikam/invoice-ocr, so its
+    // name matches "invoice" but not the plural).
+    let (_, j) = service
+        .get("/v0.1/servers?search=INVOICES&version=latest")
+        .await;
+    let found = names(&j);
+    assert_eq!(found.len(), 1, "{j}");
+    assert_eq!(found[0].0, "com.fabrikam/invoice-ocr");
+    // "price book" is in the description of com.northwind/pricing only.
+    let (_, j) = service.get("/v0.1/servers?search=price%20book").await;
+    assert!(
+        names(&j).iter().all(|(n, _)| n == "com.northwind/pricing"),
+        "{j}"
+    );
+    assert!(!names(&j).is_empty());
+    // Names and descriptions together, paged one by one with the cursor alone (as VS Code
+    // pages): the same entries as one page, in order, none twice.
+    let (_, whole) = service.get("/v0.1/servers?search=north&limit=100").await;
+    let whole = names(&whole);
+    let mut paged = Vec::new();
+    let (_, mut page) = service.get("/v0.1/servers?search=north&limit=1").await;
+    for _ in 0..100 {
+        paged.extend(names(&page));
+        let Some(cursor) = page["metadata"]["nextCursor"].as_str() else {
+            break;
+        };
+        page = service
+            .get(&format!("/v0.1/servers?limit=1&cursor={cursor}"))
+            .await
+            .1;
+    }
+    assert_eq!(paged, whole);
+    assert!(
+        whole.len() > 10,
+        "Northwind is in many names and descriptions: {}",
+        whole.len()
+    );
+    service.stop().await;
+}
