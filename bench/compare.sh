@@ -61,6 +61,7 @@ scenarios=(
   "one version (latest)|/v0.1/servers/$one/versions/latest|"
   "first page, gzip|/v0.1/servers|Accept-Encoding: gzip"
   "rare search|/v0.1/servers?search=zzz-no-such|"
+  "common search, latest|/v0.1/servers?search=mcp&version=latest|"
 )
 
 # "req/s p99_ms" of one wrk run.
