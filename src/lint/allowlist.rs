@@ -2,29 +2,32 @@
 //! enforce one. The registry is read and checked exactly as by `lint`: with any error, the
 //! findings go to stderr and nothing to stdout (exit 1), never a partial list.
 
-use super::args::AllowlistArgs;
-use super::{EXIT_CANNOT_RUN, EXIT_CLEAN, EXIT_FINDINGS, human, target};
+use super::args::{AllowlistArgs, Format, LintArgs};
+use super::{EXIT_CANNOT_RUN, EXIT_CLEAN, EXIT_FINDINGS, human};
 use crate::check::diagnostic::{Diagnostic, Rule};
-use crate::check::dir;
 use crate::check::model::Status;
 use crate::check::validate;
 use crate::clients::allowlist;
 use std::process::ExitCode;
 
 pub fn run(args: &AllowlistArgs) -> ExitCode {
-    let checked = match target::resolve(std::slice::from_ref(&args.path), args.registry.as_deref())
-        .map_err(|e| e.to_string())
-        .and_then(|t| {
-            let files = dir::read_dir(&t.root).map_err(|e| crate::error_chain::error_chain(&e))?;
-            Ok((t.root, validate::check(files)))
-        }) {
-        Ok(checked) => checked,
-        Err(message) => {
-            eprintln!("mcp-gitops allowlist: {message}");
+    let as_lint = LintArgs {
+        paths: vec![args.path.clone()],
+        path: args.registry.clone(),
+        format: Format::Human,
+        base: None,
+        deny_warnings: false,
+    };
+    let (root, checked) = match super::lint(&as_lint) {
+        Ok(linted) => linted,
+        Err(e) => {
+            eprintln!(
+                "mcp-gitops allowlist: {}",
+                crate::error_chain::error_chain(&*e)
+            );
             return ExitCode::from(EXIT_CANNOT_RUN);
         }
     };
-    let (root, checked) = checked;
     if checked.errors() > 0 {
         let _ = human::human(&root, &checked, &mut std::io::stderr().lock());
         eprintln!("mcp-gitops allowlist: the registry has errors; no allowlist is written");

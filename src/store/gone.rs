@@ -73,22 +73,27 @@ impl Gone {
         gone
     }
 
-    /// Notes what `next` drops of what `served` served, at `now`: `present` holds every version
-    /// the next revision serves, live or as history's tombstones. A version that comes back
-    /// is forgotten here. True when anything changed.
+    /// Notes what the next revision drops of what `served` served, at `now`: `present` holds
+    /// every (name, version) the next revision serves, live or as history's tombstones. A
+    /// version that comes back is forgotten here. True when anything changed.
     pub fn update(
         &mut self,
         served: Option<&Index>,
-        present: &HashSet<NameVersion>,
+        present: &HashSet<(&str, &str)>,
         now: OffsetDateTime,
     ) -> bool {
         let before = self.versions.len();
-        self.versions
-            .retain(|key, (_, times)| !present.contains(key) && now - times.updated_at < RETENTION);
+        self.versions.retain(|(name, version), (_, times)| {
+            !present.contains(&(name.as_str(), version.as_str()))
+                && now - times.updated_at < RETENTION
+        });
         let mut changed = self.versions.len() != before;
         for entry in served.map_or(&[][..], Index::entries) {
+            if present.contains(&(entry.name.as_str(), entry.version.as_str())) {
+                continue;
+            }
             let key = (entry.name.clone(), entry.version.clone());
-            if present.contains(&key) || self.versions.contains_key(&key) {
+            if self.versions.contains_key(&key) {
                 continue;
             }
             let Some(tombstone) = tombstone_of(&entry.json) else {
@@ -121,12 +126,9 @@ impl Gone {
         }
     }
 
-    pub fn len(&self) -> usize {
+    /// How many vanished versions are kept.
+    pub fn count(&self) -> usize {
         self.versions.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.versions.is_empty()
     }
 
     /// Saves them where they were loaded from (written beside and renamed: never half a file).

@@ -4,7 +4,7 @@
 
 use crate::check::diagnostic::Diagnostic;
 use crate::check::dir;
-use crate::check::model::{NameVersion, ServerDef};
+use crate::check::model::ServerDef;
 use crate::check::model::{VersionTimes, from_unix};
 use crate::check::validate;
 use crate::clients::allowlist;
@@ -15,7 +15,7 @@ use crate::git::tree;
 use crate::store::gone::Gone;
 use crate::store::index::{Index, Input, Times, Tombstones};
 use crate::store::source::Source;
-use crate::store::work_tree;
+use crate::store::work_tree::{self, WorkTree};
 use crate::store::{Attempt, Outcome, Snapshot, Store};
 use std::collections::HashSet;
 use std::path::Path;
@@ -493,15 +493,16 @@ impl Reloader {
                 (f.path.clone(), at)
             })
             .collect();
-        let blob_ids = work_tree::blob_ids(dir, &tree.files);
+        // In a git work tree, committed files are dated by history; the rest by mtime.
+        let work_tree = WorkTree::open(dir);
+        let blob_ids = work_tree.as_ref().map(|_| work_tree::blob_ids(&tree.files));
         let checked = validate::check(tree);
         if checked.errors() > 0 {
             return Err(Rejected::invalid(checked, None));
         }
-        // In a git work tree, committed files are dated by history; the rest by mtime.
-        let committed = blob_ids.and_then(|ids| {
+        let committed = work_tree.zip(blob_ids).and_then(|(work_tree, ids)| {
             let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
-            work_tree::committed(dir, &ids, &checked.servers, &mut history)
+            work_tree.committed(&ids, &checked.servers, &mut history)
         });
         let (mut times, history_tombstones) = match committed {
             Some(c) => (c.times, c.tombstones),
@@ -554,13 +555,15 @@ impl Reloader {
             let name = s.name().unwrap_or_default();
             s.versions
                 .iter()
-                .filter_map(move |v| Some((name.to_string(), v.version()?.to_string())))
+                .filter_map(move |v| Some((name, v.version()?)))
         });
-        let present: HashSet<NameVersion> = live.chain(tombstones.keys().cloned()).collect();
+        let buried = tombstones.keys().map(|(n, v)| (n.as_str(), v.as_str()));
+        let present: HashSet<(&str, &str)> = live.chain(buried).collect();
         let mut gone = self.gone.lock().unwrap_or_else(PoisonError::into_inner);
-        if gone.update(served, &present, OffsetDateTime::now_utc()) {
+        let changed = gone.update(served, &present, OffsetDateTime::now_utc());
+        if changed {
             tracing::info!(
-                versions = gone.len(),
+                versions = gone.count(),
                 "versions served before and gone now are served as deleted"
             );
             if let Err(e) = gone.save() {
