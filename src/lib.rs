@@ -8,6 +8,7 @@
 //! lint/   the lint command, its output formats, `--base`                reads git/, check/
 //! store/  served snapshot, index, the one writer (reload), following    uses git/, check/
 //! git/    mirror and fetch, trees without a checkout, dates from history uses check/
+//! remote/ a client of other v0.1 registries: bounded HTTP requests        uses leaves only
 //! clients/ what clients run for a server.json: install configs, allowlists  uses check/
 //! check/  files → YAML tree → server versions → findings (pure)
 //! ```
@@ -27,6 +28,7 @@ pub mod init;
 pub mod lint;
 pub mod parallel;
 pub mod process;
+pub mod remote;
 pub mod secret_file;
 pub mod server;
 pub mod store;

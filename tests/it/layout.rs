@@ -15,6 +15,7 @@ fn allowed(floor: &str) -> Option<&'static [&'static str]> {
         "lint" => Some(&["lint", "git", "check", "clients"]),
         "http" => Some(&["http", "store", "git", "check", "clients"]),
         "clients" => Some(&["clients", "check"]),
+        "remote" => Some(&["remote"]),
         leaf if LEAVES.contains(&leaf) => Some(&[]),
         _ => None,
     }
