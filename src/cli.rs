@@ -1,6 +1,8 @@
 //! The command line. Every flag's doc comment is its `--help` text.
 
+pub use crate::duration::parse_duration;
 pub use crate::lint::args::{AllowlistArgs, Format, LintArgs};
+pub use crate::probe::CheckArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -47,6 +49,11 @@ pub enum Command {
     /// `deniedMcpServers`): the exact commands and URLs its install links use, for clients that
     /// enforce an allowlist. A registry with errors gets none (exit 1).
     Allowlist(AllowlistArgs),
+    /// Check a deployed registry (this one or any other) as its clients use it: VS Code's
+    /// version probe, paging and search, Copilot CLI's lookups by name, a browser's CORS
+    /// preflight. Every finding names the request that produced it. Exit 0 clean, 1 findings, 2
+    /// could not run.
+    Check(CheckArgs),
 }
 
 #[derive(Clone, Debug, Args)]
@@ -214,21 +221,6 @@ fn default_cache_dir() -> PathBuf {
     std::env::temp_dir().join("mcp-gitops-cache")
 }
 
-/// A duration as people write it (`500ms`, `90s`, `1m30s`, `5m`, `1h`; humantime's grammar),
-/// or a plain number of seconds; never zero.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let d = match text.parse::<u64>() {
-        Ok(seconds) => std::time::Duration::from_secs(seconds),
-        Err(_) => humantime::parse_duration(text)
-            .map_err(|e| format!("`{text}` is not a duration like 30s, 1m30s or 5m ({e})"))?,
-    };
-    if d.is_zero() {
-        return Err("the duration must be above zero".to_string());
-    }
-    Ok(d)
-}
-
 /// Fetching more often than this only loads the git host (a webhook syncs at once anyway).
 pub const MIN_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -246,25 +238,8 @@ fn parse_poll_interval(text: &str) -> Result<std::time::Duration, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_duration, parse_poll_interval};
+    use super::parse_poll_interval;
     use std::time::Duration;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("m").is_err());
-        // As git-sync, Flux and Kubernetes users write them.
-        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        // Too large for any clock: an error, not an overflow.
-        assert!(parse_duration("99999999999999999999h").is_err());
-    }
 
     #[test]
     fn poll_intervals_have_a_floor() {

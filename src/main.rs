@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => mcp_gitops::lint::run(&args),
         Command::Allowlist(args) => mcp_gitops::lint::allowlist::run(&args),
         Command::Serve(args) => serve(&args),
+        Command::Check(args) => mcp_gitops::probe::run(&args),
         Command::Init(args) => match mcp_gitops::init::init(&args.dir) {
             Ok(written) => {
                 for path in written {

@@ -56,6 +56,24 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// What went wrong, without the URL (for reports that show the URL beside it).
+    pub fn reason(&self) -> String {
+        match self {
+            FetchError::Timeout { after, .. } => {
+                format!("no answer within {}", humantime::format_duration(*after))
+            }
+            FetchError::Tls { reason, .. } => format!("TLS failed ({reason})"),
+            FetchError::Connect { reason, .. } => format!("cannot connect ({reason})"),
+            FetchError::Redirects { .. } => {
+                format!("more than {} redirects", super::MAX_REDIRECTS)
+            }
+            FetchError::TooLarge { limit, .. } => {
+                format!("the body is larger than {limit} bytes")
+            }
+            FetchError::Request { reason, .. } => reason.clone(),
+        }
+    }
+
     /// A short name of the kind of failure, for JSON reports.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -4,7 +4,13 @@
 use std::path::{Path, PathBuf};
 
 /// The root leaves: every floor may use them, and they use nothing of ours.
-const LEAVES: [&str; 4] = ["parallel", "error_chain", "secret_file", "synth"];
+const LEAVES: [&str; 5] = [
+    "parallel",
+    "error_chain",
+    "secret_file",
+    "synth",
+    "duration",
+];
 
 /// Which floors (besides the leaves) each may name with `crate::`; `None`: anything (the root).
 fn allowed(floor: &str) -> Option<&'static [&'static str]> {
@@ -16,6 +22,7 @@ fn allowed(floor: &str) -> Option<&'static [&'static str]> {
         "http" => Some(&["http", "store", "git", "check", "clients"]),
         "clients" => Some(&["clients", "check"]),
         "remote" => Some(&["remote"]),
+        "probe" => Some(&["probe", "remote"]),
         leaf if LEAVES.contains(&leaf) => Some(&[]),
         _ => None,
     }

@@ -6,6 +6,7 @@ mod allowlist;
 mod api;
 mod base;
 mod browser;
+mod check;
 mod common;
 mod container;
 mod crosscheck;
