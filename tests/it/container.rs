@@ -214,6 +214,8 @@ async fn runs_as_the_container_does() {
     a.wait_ready(Duration::from_secs(60)).await;
     b.wait_ready(Duration::from_secs(60)).await;
     let client = reqwest::Client::new();
+    // The last step of a deployment: the registry works for its clients.
+    crate::common::assert_check_clean(&a.url("")).await;
 
     // The conditions hold for the running server, seen from outside.
     let pid = a.server_pid();

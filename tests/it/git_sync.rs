@@ -180,6 +180,7 @@ async fn merged_servers_appear_and_a_bad_commit_is_never_served() {
         .await;
     assert_eq!(j["server"]["version"], "0.2.0");
     assert_eq!(status(&service).await["degraded"], false);
+    crate::common::assert_check_clean(&service.base).await;
     service.stop().await;
 }
 

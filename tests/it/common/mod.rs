@@ -126,3 +126,21 @@ pub fn lint(path: &Path, base: Option<&str>) -> mcp_gitops::check::validate::Che
         .unwrap_or_else(|e| panic!("lint {} failed to run: {e}", path.display()))
         .1
 }
+
+/// `mcp-gitops check` (the binary, as an operator runs it after a deployment) against a served
+/// registry: no findings, exit 0.
+pub async fn assert_check_clean(base: &str) {
+    let base = base.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mcp-gitops"))
+            .args(["check", &base, "--time-budget", "60s"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "mcp-gitops check:\n{text}");
+    assert!(text.contains("no findings"), "{text}");
+}
