@@ -6,10 +6,10 @@
 
 use crate::check::model::Status;
 use crate::check::schema::{
-    ARGUMENT_TYPES, ICON_SIZE_PATTERN, ICON_SRC_MAX, INPUT_FORMATS, LOCAL_TRANSPORTS, MIME_TYPES,
-    NAME_LEN, PUBLISHER_PROVIDED, REMOTE_TRANSPORTS, SCHEMA_DATES, SCHEMA_URL_PREFIX,
-    SCHEMA_URL_SUFFIX, SERVER_NAME_PATTERN, SHA256_PATTERN, TEXT_LEN, THEMES,
-    TRANSPORT_URL_PATTERN, VERSION_MAX,
+    ARGUMENT_TYPES, DRAFT_SCHEMA_URL, DRAFT_TRANSPORT_URL_PATTERN, ICON_SIZE_PATTERN, ICON_SRC_MAX,
+    INPUT_FORMATS, LOCAL_TRANSPORTS, MIME_TYPES, NAME_LEN, PUBLISHER_PROVIDED, REMOTE_TRANSPORTS,
+    SCHEMA_DATES, SCHEMA_URL_PREFIX, SCHEMA_URL_SUFFIX, SERVER_NAME_PATTERN, SHA256_PATTERN,
+    TEXT_LEN, THEMES, TRANSPORT_URL_PATTERN, VERSION_MAX,
 };
 use serde_json::{Value, json};
 
@@ -18,10 +18,19 @@ const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
 /// The schema of a file under `servers/`.
 pub fn server_file() -> Value {
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
-    let schema_urls: Vec<String> = SCHEMA_DATES
+    let mut schema_urls: Vec<String> = SCHEMA_DATES
         .iter()
         .map(|d| format!("{SCHEMA_URL_PREFIX}{d}{SCHEMA_URL_SUFFIX}"))
         .collect();
+    schema_urls.push(DRAFT_SCHEMA_URL.to_string());
+    // A transport URL that starts with a template variable is the draft schema's: files that do
+    // not name the draft get the dated pattern (shared fields and each version alike; a version
+    // naming the draft under a file that does not is not told apart here, lint is).
+    let dated_url = json!({ "items": { "properties": {
+        "url": { "pattern": TRANSPORT_URL_PATTERN },
+        "transport": { "properties": { "url": { "pattern": TRANSPORT_URL_PATTERN } } }
+    } } });
+    let dated = json!({ "remotes": dated_url, "packages": dated_url });
     let registry_fields = json!({
         "status": {
             "enum": statuses,
@@ -37,6 +46,14 @@ pub fn server_file() -> Value {
         "title": "mcp-gitops server file",
         "description": "One MCP server of the registry: a server.json document (one version), or the fields its versions share with a `versions:` list.",
         "oneOf": [{ "$ref": "#/$defs/oneVersion" }, { "$ref": "#/$defs/manyVersions" }],
+        "if": { "required": ["$schema"], "properties": { "$schema": { "const": DRAFT_SCHEMA_URL } } },
+        "else": {
+            "properties": {
+                "remotes": dated["remotes"],
+                "packages": dated["packages"],
+                "versions": { "items": { "properties": dated } }
+            }
+        },
         "$defs": {
             "oneVersion": {
                 "type": "object",
@@ -134,7 +151,21 @@ pub fn server_file() -> Value {
                     "transport": { "$ref": "#/$defs/localTransport" },
                     "runtimeArguments": { "type": "array", "items": { "$ref": "#/$defs/argument" } },
                     "packageArguments": { "type": "array", "items": { "$ref": "#/$defs/argument" } },
-                    "environmentVariables": { "type": "array", "items": { "$ref": "#/$defs/keyValueInput" } }
+                    "environmentVariables": { "type": "array", "items": { "$ref": "#/$defs/keyValueInput" } },
+                    "postInstallInstructions": {
+                        "description": "The draft schema's: steps shown to the user after installing (never run). Name the draft schema in `$schema` to use them.",
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["description"],
+                            "properties": {
+                                "description": { "type": "string" },
+                                "command": { "type": "string" },
+                                "documentation": uri(),
+                                "optional": { "type": "boolean" }
+                            }
+                        }
+                    }
                 }
             },
             "localTransport": transports(LOCAL_TRANSPORTS, false),
@@ -258,7 +289,7 @@ fn transports(kinds: &[&str], remote: bool) -> Value {
             }
             let mut properties = json!({
                 "type": { "const": kind },
-                "url": { "type": "string", "pattern": TRANSPORT_URL_PATTERN },
+                "url": { "type": "string", "pattern": DRAFT_TRANSPORT_URL_PATTERN },
                 "headers": { "type": "array", "items": { "$ref": "#/$defs/keyValueInput" } }
             });
             if remote {

@@ -20,6 +20,31 @@ pub const SCHEMA_DATES: [&str; 6] = [
 pub(crate) const SCHEMA_URL_PREFIX: &str = "https://static.modelcontextprotocol.io/schemas/";
 pub(crate) const SCHEMA_URL_SUFFIX: &str = "/server.schema.json";
 
+/// The draft server.json schema, not yet released under a date, named by its own `$id`. Its
+/// additions (`postInstallInstructions` on packages, transport URLs that start with a template
+/// variable) are accepted only in documents whose `$schema` names it; the dated schemas do not
+/// have them.
+pub const DRAFT_SCHEMA_URL: &str = "https://raw.githubusercontent.com/modelcontextprotocol/\
+     registry/main/docs/reference/server-json/draft/server.schema.json";
+
+/// Which schema a document's rules come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// The current dated schema (also for files that name an older date or none).
+    Dated,
+    /// The draft schema, named in `$schema`.
+    Draft,
+}
+
+impl Dialect {
+    pub fn of(doc: &Node) -> Dialect {
+        match doc.get_str("$schema") {
+            Some(DRAFT_SCHEMA_URL) => Dialect::Draft,
+            _ => Dialect::Dated,
+        }
+    }
+}
+
 /// The `_meta` key whose content belongs to the publisher, not to the schema.
 pub(crate) const PUBLISHER_PROVIDED: &str = "io.modelcontextprotocol.registry/publisher-provided";
 
@@ -87,6 +112,7 @@ pub(crate) const ARGUMENT_TYPES: &[&str] = &["positional", "named"];
 /// Checks one merged server.json document (`ServerDetail`).
 pub fn check(doc: &Node, out: &mut Findings) {
     let root = Path::default();
+    let draft = Dialect::of(doc) == Dialect::Draft;
     let shape = Shape {
         noun: "server.json",
         required: &["name", "description", "version"],
@@ -112,7 +138,9 @@ pub fn check(doc: &Node, out: &mut Findings) {
             "websiteUrl" => uri(v, at, out),
             "repository" => repository(v, at, out),
             "icons" => each(v, at, out, icon),
+            "packages" if draft => each(v, at, out, draft_package),
             "packages" => each(v, at, out, package),
+            "remotes" if draft => each(v, at, out, draft_remote_transport),
             "remotes" => each(v, at, out, remote_transport),
             "_meta" => meta(v, at, out),
             // The registry's own keys, misplaced; `model` reports them.
@@ -137,6 +165,9 @@ fn schema_url(node: &Node, at: &Path, out: &mut Findings) {
         return;
     }
     let current = SCHEMA_DATES[SCHEMA_DATES.len() - 1];
+    if url == DRAFT_SCHEMA_URL {
+        return;
+    }
     match schema_date(url) {
         Some(date) if date == current => {}
         Some(date) => out.push(
@@ -152,7 +183,8 @@ fn schema_url(node: &Node, at: &Path, out: &mut Findings) {
             node.pos,
             format!(
                 "`$schema` must be an official server.json schema URL, \
-                 {SCHEMA_URL_PREFIX}<date>{SCHEMA_URL_SUFFIX} with <date> one of {}; found `{url}`",
+                 {SCHEMA_URL_PREFIX}<date>{SCHEMA_URL_SUFFIX} with <date> one of {}, or the \
+                 draft schema {DRAFT_SCHEMA_URL}; found `{url}`",
                 SCHEMA_DATES.join(", ")
             ),
         ),
@@ -224,6 +256,14 @@ fn icon(node: &Node, at: &Path, out: &mut Findings) {
 }
 
 fn package(node: &Node, at: &Path, out: &mut Findings) {
+    package_in(node, at, Dialect::Dated, out);
+}
+
+fn draft_package(node: &Node, at: &Path, out: &mut Findings) {
+    package_in(node, at, Dialect::Draft, out);
+}
+
+fn package_in(node: &Node, at: &Path, dialect: Dialect, out: &mut Findings) {
     let shape = Shape {
         noun: "a package",
         required: &["registryType", "identifier", "transport"],
@@ -251,7 +291,17 @@ fn package(node: &Node, at: &Path, out: &mut Findings) {
                     pattern(s, v, at, is_sha256, expected, out);
                 }
             }
-            "transport" => local_transport(v, at, out),
+            "transport" => transport(v, at, LOCAL_TRANSPORTS, false, dialect, out),
+            "postInstallInstructions" if dialect == Dialect::Draft => {
+                each(v, at, out, post_install_instruction);
+            }
+            "postInstallInstructions" => {
+                let msg = format!(
+                    "{at} is part of the draft server.json schema only: name it in `$schema` \
+                     ({DRAFT_SCHEMA_URL}) to use it, or remove it"
+                );
+                out.push(Rule::UnknownField, e.key_pos, msg);
+            }
             "runtimeArguments" | "packageArguments" => each(v, at, out, argument),
             "environmentVariables" => each(v, at, out, key_value_input),
             _ => return false,
@@ -260,18 +310,50 @@ fn package(node: &Node, at: &Path, out: &mut Findings) {
     });
 }
 
-/// `LocalTransport`: how a client talks to a package it runs.
-fn local_transport(node: &Node, at: &Path, out: &mut Findings) {
-    transport(node, at, LOCAL_TRANSPORTS, false, out);
+/// The draft's `PostInstallInstruction`: a step shown to the user after installing a package
+/// (never run by clients).
+fn post_install_instruction(node: &Node, at: &Path, out: &mut Findings) {
+    let shape = Shape {
+        noun: "a post-install instruction",
+        required: &["description"],
+        fields: &[POST_INSTALL_FIELDS],
+    };
+    object(node, at, shape, out, |e, at, out| {
+        let v = &e.value;
+        match e.key.as_str() {
+            "description" | "command" => {
+                string(v, at, out);
+            }
+            "documentation" => uri(v, at, out),
+            "optional" => boolean(v, at, out),
+            _ => return false,
+        }
+        true
+    });
 }
+
+pub(crate) const POST_INSTALL_FIELDS: &[&str] =
+    &["description", "command", "documentation", "optional"];
 
 /// `RemoteTransport`: a streamable-http or sse endpoint, with `variables` for its URL template.
 fn remote_transport(node: &Node, at: &Path, out: &mut Findings) {
-    transport(node, at, REMOTE_TRANSPORTS, true, out);
+    transport(node, at, REMOTE_TRANSPORTS, true, Dialect::Dated, out);
 }
 
-/// `StdioTransport`, `StreamableHttpTransport` or `SseTransport`, picked by `type` from `kinds`.
-fn transport(node: &Node, at: &Path, kinds: &[&str], remote: bool, out: &mut Findings) {
+fn draft_remote_transport(node: &Node, at: &Path, out: &mut Findings) {
+    transport(node, at, REMOTE_TRANSPORTS, true, Dialect::Draft, out);
+}
+
+/// `StdioTransport`, `StreamableHttpTransport` or `SseTransport`, picked by `type` from `kinds`
+/// (`LocalTransport` in a package, `RemoteTransport` in `remotes`).
+fn transport(
+    node: &Node,
+    at: &Path,
+    kinds: &[&str],
+    remote: bool,
+    dialect: Dialect,
+    out: &mut Findings,
+) {
     let Some(kind) = variant(node, at, kinds, out) else {
         return;
     };
@@ -303,9 +385,27 @@ fn transport(node: &Node, at: &Path, kinds: &[&str], remote: bool, out: &mut Fin
         match e.key.as_str() {
             "type" => {}
             "url" => {
-                if let Some(url) = string(v, at, out) {
-                    let expected = "an http:// or https:// URL without spaces";
-                    pattern(url, v, at, is_transport_url, expected, out);
+                let Some(url) = string(v, at, out) else {
+                    return true;
+                };
+                match dialect {
+                    Dialect::Draft => {
+                        let expected = "an http:// or https:// URL, or a URL that starts with a \
+                                        template variable like `{baseUrl}/mcp`, without spaces";
+                        pattern(url, v, at, is_draft_transport_url, expected, out);
+                    }
+                    Dialect::Dated if url.starts_with('{') => {
+                        let expected = format!(
+                            "an http:// or https:// URL without spaces (a URL that starts with \
+                             a template variable is allowed by the draft schema only: name it \
+                             in `$schema`, {DRAFT_SCHEMA_URL})"
+                        );
+                        pattern(url, v, at, is_transport_url, &expected, out);
+                    }
+                    Dialect::Dated => {
+                        let expected = "an http:// or https:// URL without spaces";
+                        pattern(url, v, at, is_transport_url, expected, out);
+                    }
                 }
             }
             "headers" => each(v, at, out, key_value_input),
@@ -683,6 +783,27 @@ fn is_transport_url(s: &str) -> bool {
     rest.is_some_and(|r| !r.is_empty() && !r.chars().any(|c| c.is_whitespace() || c == '\u{feff}'))
 }
 
+/// The draft's `^(https?://[^\s]+|\{[a-zA-Z_][a-zA-Z0-9_]*\}[^\s]*)$`: the dated form, or a
+/// template variable then anything without white space.
+/// What `is_draft_transport_url` accepts, as a JSON Schema pattern.
+pub(crate) const DRAFT_TRANSPORT_URL_PATTERN: &str =
+    "^(https?://\\S+|\\{[a-zA-Z_][a-zA-Z0-9_]*\\}\\S*)$";
+
+fn is_draft_transport_url(s: &str) -> bool {
+    if is_transport_url(s) {
+        return true;
+    }
+    let Some((name, rest)) = s.strip_prefix('{').and_then(|r| r.split_once('}')) else {
+        return false;
+    };
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !rest.chars().any(|c| c.is_whitespace() || c == '\u{feff}')
+}
+
 /// What `is_icon_size` accepts, as a JSON Schema pattern.
 pub(crate) const ICON_SIZE_PATTERN: &str = "^([0-9]+x[0-9]+|any)$";
 
@@ -836,6 +957,13 @@ mod tests {
         assert!(!is_transport_url("https://"));
         assert!(!is_transport_url("https://a b"));
         assert!(!is_transport_url("{base}/mcp"));
+        assert!(is_draft_transport_url("{baseUrl}/mcp"));
+        assert!(is_draft_transport_url("{_b}"));
+        assert!(is_draft_transport_url("https://a.example/mcp"));
+        assert!(!is_draft_transport_url("{1b}/mcp"));
+        assert!(!is_draft_transport_url("{}/mcp"));
+        assert!(!is_draft_transport_url("{b}/a b"));
+        assert!(!is_draft_transport_url("ftp://a"));
         assert!(is_icon_size("48x48") && is_icon_size("any"));
         assert!(!is_icon_size("48") && !is_icon_size("x48") && !is_icon_size("48x"));
     }

@@ -677,7 +677,7 @@ fn check_package_transport(package: &Node, out: &mut Findings) {
             out.push(Rule::PackageTransport, node.pos, msg);
         }
         Some("streamable-http" | "sse") => {
-            if http_parts(&with_placeholders(url)).is_none() {
+            if !templated_origin(url) && http_parts(&with_placeholders(url)).is_none() {
                 let msg = format!(
                     "transport URL `{url}` is not an http(s) URL; write it like \
                      `http://localhost:{{port}}/mcp`"
@@ -727,7 +727,7 @@ fn check_remote(remote: &Node, out: &mut Findings) {
     let Some((url, node)) = string(remote, "url").filter(|(u, _)| !u.is_empty()) else {
         return;
     };
-    if let Some(problem) = remote_url_problem(url) {
+    if let Some(problem) = remote_url_problem(url).filter(|_| !templated_origin(url)) {
         out.push(
             Rule::RemoteUrl,
             node.pos,
@@ -742,6 +742,13 @@ fn check_remote(remote: &Node, out: &mut Findings) {
         },
     };
     check_url_variables(url, node.pos, &defined, "in this remote's `variables`", out);
+}
+
+/// A URL that starts with a template variable (`{baseUrl}/mcp`) takes its scheme and host from
+/// the user, so they cannot be judged here (its variables still are). Whether a URL may start so
+/// is the schema pattern's to say: the draft schema's allows it, the dated ones' do not.
+fn templated_origin(url: &str) -> bool {
+    url.starts_with('{')
 }
 
 /// Mirrors `IsValidRemoteURL`, with one deliberate difference: addresses in private ranges

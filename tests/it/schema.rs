@@ -383,3 +383,90 @@ fn a_value_of_the_wrong_kind_is_not_looked_into() {
         ],
     );
 }
+
+/// The draft server.json schema's additions hold where a file names the draft, and only there.
+#[test]
+fn the_draft_schema_applies_where_a_file_names_it() {
+    let draft = mcp_gitops::check::schema::DRAFT_SCHEMA_URL;
+    let body = r#"name: com.example/weather
+description: Forecasts
+version: "1.0.0"
+packages:
+  - registryType: npm
+    identifier: "@example/weather-mcp"
+    version: "1.0.0"
+    transport:
+      type: streamable-http
+      url: "{host}/mcp"
+    environmentVariables:
+      - name: host
+    postInstallInstructions:
+      - description: Register the companion service
+        command: weather-mcp service install
+        documentation: https://example.com/weather#service
+        optional: true
+remotes:
+  - type: streamable-http
+    url: "{baseUrl}/mcp"
+    variables:
+      baseUrl:
+        description: Your tenant's base URL
+"#;
+    let named = format!("$schema: {draft}\n{body}");
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("servers/com.example/weather.yaml", &named)]);
+    let checked = lint(dir.path(), None);
+    assert!(checked.diagnostics.is_empty(), "{:#?}", checked.diagnostics);
+
+    // The same document under the current dated schema: the draft's additions are reported.
+    let dated = findings(body);
+    assert_eq!(dated.len(), 3, "{dated:#?}");
+    assert!(
+        dated[0].starts_with("10:12 schema-pattern:"),
+        "{}",
+        dated[0]
+    );
+    assert!(dated[1].starts_with("13:5 unknown-field:") && dated[1].contains("draft"));
+    assert!(dated[2].starts_with("20:10 schema-pattern:") && dated[2].contains("draft"));
+
+    // Under the draft, its own constraints hold.
+    let broken = named
+        .replace(
+            "      - description: Register the companion service\n        command:",
+            "      - command:",
+        )
+        .replace("optional: true", "optional: yes")
+        .replace("https://example.com/weather#service", "not a uri")
+        .replace("{baseUrl}/mcp", "{1base}/mcp");
+    let found = findings(&broken);
+    let mut rules: Vec<&str> = found.iter().map(|f| f.split(' ').nth(1).unwrap()).collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            "schema-format:",
+            "schema-pattern:",
+            "schema-required:",
+            "schema-type:"
+        ],
+        "{found:#?}"
+    );
+    // A variable the URL starts with must still be defined.
+    let undefined = named
+        .replace("        description: Your tenant's base URL\n", "")
+        .replace("      baseUrl:\n", "      other:\n        description: x\n");
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[("servers/com.example/weather.yaml", &undefined)],
+    );
+    let checked = lint(dir.path(), None);
+    assert!(
+        checked
+            .diagnostics
+            .iter()
+            .any(|d| d.rule == Rule::UrlVariableUndefined),
+        "{:#?}",
+        checked.diagnostics
+    );
+}
