@@ -40,7 +40,7 @@ async fn send(
 }
 
 #[tokio::test]
-async fn ping_and_health_answer_as_the_official_registry_does() {
+async fn ping_health_and_version_answer_as_the_official_registry_does() {
     let service = started().await;
     for prefix in ["/v0.1", "/v0"] {
         assert_eq!(
@@ -50,6 +50,9 @@ async fn ping_and_health_answer_as_the_official_registry_does() {
         let (status, health) = service.get(&format!("{prefix}/health")).await;
         assert_eq!(status, 200);
         assert_eq!(health["status"], "ok");
+        let (status, version) = service.get(&format!("{prefix}/version")).await;
+        assert_eq!(status, 200);
+        assert_eq!(version["version"], env!("CARGO_PKG_VERSION"));
     }
     service.stop().await;
 }

@@ -1,5 +1,6 @@
 //! The official registry's other v0.1 routes, as a read-only registry answers them: `ping` and
-//! `health` as the official registry does (`{"pong":true}`, `{"status":"ok",…}`), `validate`
+//! `health` as the official registry does (`{"pong":true}`, `{"status":"ok",…}`), `version`
+//! (this build's), `validate`
 //! (a server.json checked by the same code as `lint`, answered in the official shape
 //! `{"valid","issues":[{"type","path","message","severity","reference"}]}`, changing nothing
 //! served), and the write routes (`publish`, `…/status`) refused with where changes are made.
@@ -23,6 +24,19 @@ const READ_ONLY: &str = "this registry is read-only: servers are added and chang
 
 pub fn ping<S: Clone + Send + Sync + 'static>() -> MethodRouter<S> {
     get(|| async { Json(json!({ "pong": true })) })
+}
+
+/// `GET …/version`: which build answers. A fork of the official registry answers
+/// `{"version","gitCommit","buildTime"}`; this build knows only its version, so the other two
+/// say so rather than guess.
+pub fn version<S: Clone + Send + Sync + 'static>() -> MethodRouter<S> {
+    get(|| async {
+        Json(json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "gitCommit": "unknown",
+            "buildTime": "unknown"
+        }))
+    })
 }
 
 pub fn health<S: Clone + Send + Sync + 'static>() -> MethodRouter<S> {

@@ -93,6 +93,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             )
             .route(&format!("{prefix}/ping"), extra::ping().merge(preflight()))
             .route(
+                &format!("{prefix}/version"),
+                extra::version().merge(preflight()),
+            )
+            .route(
                 &format!("{prefix}/health"),
                 extra::health().merge(preflight()),
             )
