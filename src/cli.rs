@@ -1,5 +1,6 @@
 //! The command line. Every flag's doc comment is its `--help` text.
 
+pub use crate::import::args::ImportArgs;
 pub use crate::lint::args::{AllowlistArgs, Format, LintArgs};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -47,6 +48,11 @@ pub enum Command {
     /// `deniedMcpServers`): the exact commands and URLs its install links use, for clients that
     /// enforce an allowlist. A registry with errors gets none (exit 1).
     Allowlist(AllowlistArgs),
+    /// Import servers from another registry (default: the official one) into server files
+    /// that record where they came from, or convert server.json files (--file); --update
+    /// follows them: new versions and status changes, with a Markdown summary for a pull
+    /// request. Only what passes lint is written, and nothing at all when a fetch fails.
+    Import(ImportArgs),
 }
 
 #[derive(Clone, Debug, Args)]

@@ -16,6 +16,7 @@ fn allowed(floor: &str) -> Option<&'static [&'static str]> {
         "http" => Some(&["http", "store", "git", "check", "clients"]),
         "clients" => Some(&["clients", "check"]),
         "remote" => Some(&["remote"]),
+        "import" => Some(&["import", "remote", "check"]),
         leaf if LEAVES.contains(&leaf) => Some(&[]),
         _ => None,
     }
