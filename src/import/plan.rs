@@ -98,14 +98,10 @@ pub fn merge(
         _ => None,
     };
     for entry in entries {
-        if let Some(at) = &entry.updated_at
-            && newest
-                .as_deref()
-                .and_then(parse_time)
-                .is_none_or(|n| parse_time(at).is_some_and(|t| t > n))
-        {
-            newest = Some(at.clone());
-        }
+        // A conflict does not move the mark: the next update reports it again, until a
+        // person settles it.
+        let conflicts_before = conflicts.len();
+        let updated_at = entry.updated_at.clone();
         let message = entry
             .status_message
             .clone()
@@ -159,6 +155,15 @@ pub fn merge(
                     });
                 }
             }
+        }
+        if conflicts.len() == conflicts_before
+            && let Some(at) = updated_at
+            && newest
+                .as_deref()
+                .and_then(parse_time)
+                .is_none_or(|n| parse_time(&at).is_some_and(|t| t > n))
+        {
+            newest = Some(at);
         }
     }
     if let Some(mut record) = record {
