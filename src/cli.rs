@@ -1,6 +1,7 @@
 //! The command line. Every flag's doc comment is its `--help` text.
 
 pub use crate::duration::parse_duration;
+pub use crate::import::args::ImportArgs;
 pub use crate::lint::args::{AllowlistArgs, Format, LintArgs};
 pub use crate::probe::CheckArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -54,6 +55,11 @@ pub enum Command {
     /// preflight. Every finding names the request that produced it. Exit 0 clean, 1 findings, 2
     /// could not run.
     Check(CheckArgs),
+    /// Import servers from another registry (default: the official one) into server files
+    /// that record where they came from, or convert server.json files (--file); --update
+    /// follows them: new versions and status changes, with a Markdown summary for a pull
+    /// request. Only what passes lint is written, and nothing at all when a fetch fails.
+    Import(ImportArgs),
 }
 
 #[derive(Clone, Debug, Args)]

@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! http/   the faces: registry API, ops endpoints, webhook, web page     reads store/, clients/
+//! import/ servers of other registries into server files, `--update`    uses remote/, check/
 //! lint/   the lint command, its output formats, `--base`                reads git/, check/
 //! store/  served snapshot, index, the one writer (reload), following    uses git/, check/
 //! git/    mirror and fetch, trees without a checkout, dates from history uses check/
@@ -26,6 +27,7 @@ pub mod duration;
 pub mod error_chain;
 pub mod git;
 pub mod http;
+pub mod import;
 pub mod init;
 pub mod lint;
 pub mod parallel;

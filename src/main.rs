@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     match Cli::parse().command() {
         Command::Lint(args) => mcp_gitops::lint::run(&args),
         Command::Allowlist(args) => mcp_gitops::lint::allowlist::run(&args),
+        Command::Import(args) => mcp_gitops::import::run(&args),
         Command::Serve(args) => serve(&args),
         Command::Check(args) => mcp_gitops::probe::run(&args),
         Command::Init(args) => match mcp_gitops::init::init(&args.dir) {

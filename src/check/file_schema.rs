@@ -1,6 +1,7 @@
 //! JSON Schemas for the two kinds of file a registry holds, for editors (`mcp-gitops schema`):
 //! a server file in either form (one server.json document, or shared fields with a `versions:`
-//! list), with the registry's own `status`, `statusMessage` and `latest`; and `registry.yaml`.
+//! list), with the registry's own `status`, `statusMessage`, `latest` and `upstream`; and
+//! `registry.yaml`.
 //! Written from the constants `check::schema` and `check::model` check with, so the two cannot
 //! drift apart; a test validates every fixture with a standard validator against `lint`.
 
@@ -11,6 +12,7 @@ use crate::check::schema::{
     SCHEMA_DATES, SCHEMA_URL_PREFIX, SCHEMA_URL_SUFFIX, SERVER_NAME_PATTERN, SHA256_PATTERN,
     TEXT_LEN, THEMES, TRANSPORT_URL_PATTERN, VERSION_MAX,
 };
+use crate::check::upstream;
 use serde_json::{Value, json};
 
 const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -60,7 +62,7 @@ pub fn server_file() -> Value {
                 "allOf": [{ "$ref": "#/$defs/server" }],
                 "required": ["name", "description", "version"],
                 "not": { "required": ["versions"] },
-                "properties": registry_fields.clone()
+                "properties": with_upstream(registry_fields.clone())
             },
             "manyVersions": {
                 "type": "object",
@@ -76,9 +78,11 @@ pub fn server_file() -> Value {
                             "type": "object",
                             "allOf": [{ "$ref": "#/$defs/server" }],
                             "required": ["version"],
+                            "not": { "required": [upstream::KEY] },
                             "properties": registry_fields
                         }
                     },
+                    (upstream::KEY): { "$ref": "#/$defs/upstream" },
                     "latest": {
                         "type": "string",
                         "description": "Pins the version served as latest (default: the highest semantic version that is not deleted)."
@@ -120,6 +124,26 @@ pub fn server_file() -> Value {
                     "_meta": {
                         "type": "object",
                         "properties": { (PUBLISHER_PROVIDED): { "type": "object" } }
+                    }
+                }
+            },
+            "upstream": {
+                "type": "object",
+                "description": "Where the server was imported from (`mcp-gitops import`), which `import --update` follows.",
+                "required": ["registry", "name"],
+                "additionalProperties": false,
+                "properties": {
+                    "registry": {
+                        "type": "string",
+                        "format": "uri",
+                        "pattern": "^[hH][tT][tT][pP][sS]?://[^@/?#]+(/[^?#]*)?$",
+                        "description": "The registry's base URL (before /v0.1/), without credentials."
+                    },
+                    "name": { "type": "string", "minLength": 1, "description": "The server's name there." },
+                    "updatedAt": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "The newest updatedAt seen upstream for this server; --update asks for what changed after it."
                     }
                 }
             },
@@ -247,6 +271,12 @@ pub fn registry_file() -> Value {
             }
         }
     })
+}
+
+/// The registry's fields of a one-version file, and `upstream`.
+fn with_upstream(mut fields: Value) -> Value {
+    fields[upstream::KEY] = json!({ "$ref": "#/$defs/upstream" });
+    fields
 }
 
 fn text() -> Value {

@@ -1,8 +1,9 @@
 //! What a registry repository says and what is wrong with it: files (`files`, read from a
 //! directory by `dir` or from a git tree by `git::tree`) → YAML tree with positions (`load`,
-//! `node`) → server versions (`model`) → findings (`schema`, `semantic`, `registry_rules`,
-//! `config`), all in one pass (`validate`); and the same rules as JSON Schemas for editors
-//! (`file_schema`). Pure: no git, no async, no HTTP.
+//! `node`) → server versions (`model`, with `upstream`, where a server was imported from) →
+//! findings (`schema`, `semantic`, `registry_rules`, `config`), all in one pass (`validate`);
+//! and the same rules as JSON Schemas for editors (`file_schema`). Pure: no git, no async, no
+//! HTTP.
 
 pub mod config;
 pub mod diagnostic;
@@ -15,4 +16,5 @@ pub mod node;
 pub mod registry_rules;
 pub mod schema;
 pub mod semantic;
+pub mod upstream;
 pub mod validate;

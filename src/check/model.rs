@@ -1,12 +1,14 @@
 //! A parsed server file expanded into its versions. Both file forms end here: a single
 //! server.json document is one version; shared fields plus `versions:` become one merged
 //! document per item (a key in the item replaces the top-level key). The registry's own fields
-//! (`status`, `statusMessage`, `latest`) are taken out, so `doc` is exactly the server.json.
+//! (`status`, `statusMessage`, `latest`, `upstream`) are taken out, so `doc` is exactly the
+//! server.json.
 
 use crate::check::diagnostic::{Findings, Rule};
 use crate::check::files::SourceFile;
 use crate::check::load;
 use crate::check::node::{MapEntry, Node, Pos, Value};
+use crate::check::upstream::{self, Upstream};
 use time::OffsetDateTime;
 
 /// The server.json schema a document follows when it names none.
@@ -89,6 +91,8 @@ pub struct ServerDef {
     pub name: Option<Located>,
     /// The `latest:` pin.
     pub latest: Option<Located>,
+    /// `upstream:`, where the server was imported from (when it is valid).
+    pub upstream: Option<Upstream>,
     pub versions: Vec<VersionDef>,
 }
 
@@ -120,7 +124,7 @@ impl VersionDef {
 }
 
 /// Keys that belong to the registry, not to server.json.
-const SERVER_KEYS: [&str; 2] = ["latest", "versions"];
+const SERVER_KEYS: [&str; 3] = ["latest", "versions", upstream::KEY];
 const VERSION_KEYS: [&str; 2] = ["status", "statusMessage"];
 
 /// What a server file defines, when it parses and has the form of one; its findings are
@@ -170,6 +174,9 @@ pub fn expand(root: &Node, out: &mut Findings) -> Option<ServerDef> {
         }
         None => None,
     };
+    let upstream = root
+        .entry(upstream::KEY)
+        .and_then(|e| upstream::parse(&e.value, out));
     let shared: Vec<&MapEntry> = top
         .iter()
         .filter(|e| !SERVER_KEYS.contains(&e.key.as_str()))
@@ -194,6 +201,7 @@ pub fn expand(root: &Node, out: &mut Findings) -> Option<ServerDef> {
                     file: out.file.to_string(),
                     name,
                     latest,
+                    upstream,
                     versions: vec![],
                 });
             };
@@ -218,10 +226,9 @@ pub fn expand(root: &Node, out: &mut Findings) -> Option<ServerDef> {
                         );
                         return None;
                     };
-                    for e in own
-                        .iter()
-                        .filter(|e| ["name", "latest", "versions"].contains(&e.key.as_str()))
-                    {
+                    for e in own.iter().filter(|e| {
+                        ["name", "latest", "versions", upstream::KEY].contains(&e.key.as_str())
+                    }) {
                         out.push(
                             Rule::FileForm,
                             e.key_pos,
@@ -240,6 +247,7 @@ pub fn expand(root: &Node, out: &mut Findings) -> Option<ServerDef> {
         file: out.file.to_string(),
         name,
         latest,
+        upstream,
         versions,
     })
 }

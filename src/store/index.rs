@@ -7,6 +7,7 @@
 
 use crate::check::model::{NameVersion, ServerDef, Status, Tombstone, VersionTimes};
 use crate::check::node::{Node, Value};
+use crate::check::upstream::Upstream;
 use bytes::Bytes;
 use memchr::memmem;
 use serde_json::Value as Json;
@@ -19,7 +20,8 @@ use time::format_description::well_known::Rfc3339;
 
 /// Where the official registry keeps its metadata in an entry's `_meta`.
 pub const OFFICIAL_META: &str = "io.modelcontextprotocol.registry/official";
-/// Our own `_meta` key: the file (and commit, when there is one) that defines the entry.
+/// Our own `_meta` key: the file (and commit, when there is one) that defines the entry, and
+/// the registry it was imported from (`upstream`, when its file records one).
 pub const SOURCE_META: &str = "io.github.mcp-gitops/source";
 
 /// Times per (name, version).
@@ -155,6 +157,7 @@ impl Index {
                     status_message: v.status_message.as_ref().map(|m| m.text.as_str()),
                     doc: Doc::Node(&v.doc),
                     file: &server.file,
+                    upstream: server.upstream.as_ref(),
                     times: truncate(time_of(name, version)),
                 });
             }
@@ -173,6 +176,7 @@ impl Index {
                 status_message: None,
                 doc: Doc::Json(&t.doc),
                 file: &t.file,
+                upstream: None,
                 times: truncate(time_of(name, version)),
             });
         }
@@ -369,6 +373,8 @@ struct Draft<'a> {
     status_message: Option<&'a str>,
     doc: Doc<'a>,
     file: &'a str,
+    /// Where the server was imported from, shown beside the file.
+    upstream: Option<&'a Upstream>,
     times: VersionTimes,
 }
 
@@ -463,6 +469,13 @@ fn write_entry(out: &mut Vec<u8>, p: &Planned, commit: Option<&str>) {
     if let Some(c) = commit {
         out.extend_from_slice(b",\"commit\":");
         write_str(out, c);
+    }
+    if let Some(up) = d.upstream {
+        out.extend_from_slice(b",\"upstream\":{\"registry\":");
+        write_str(out, &up.registry);
+        out.extend_from_slice(b",\"name\":");
+        write_str(out, &up.name);
+        out.push(b'}');
     }
     out.extend_from_slice(b"}}}");
 }

@@ -23,6 +23,7 @@ fn allowed(floor: &str) -> Option<&'static [&'static str]> {
         "clients" => Some(&["clients", "check"]),
         "remote" => Some(&["remote"]),
         "probe" => Some(&["probe", "remote"]),
+        "import" => Some(&["import", "remote", "check"]),
         leaf if LEAVES.contains(&leaf) => Some(&[]),
         _ => None,
     }

@@ -17,6 +17,7 @@ mod fetch;
 mod file_schema;
 mod git_sync;
 mod history;
+mod import;
 mod init;
 mod layout;
 mod lint_cli;

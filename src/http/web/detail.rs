@@ -463,6 +463,27 @@ fn versions_section(out: &mut String, name: &str, versions: &[Version], selected
     out.push_str("</section>\n");
 }
 
+/// "Imported from": the registry a file records as its upstream (`mcp-gitops import`), with a
+/// link to the server's versions there.
+fn upstream_fact(out: &mut String, upstream: &Json) {
+    let (Some(registry), Some(name)) = (upstream["registry"].as_str(), upstream["name"].as_str())
+    else {
+        return;
+    };
+    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    let versions = format!(
+        "{}/v0.1/servers/{encoded}/versions",
+        registry.trim_end_matches('/')
+    );
+    let _ = write!(
+        out,
+        "<dt>Imported from</dt><dd id=\"upstream\">{} as <code>{}</code> (<a href=\"{}\" rel=\"noopener noreferrer\">its versions there</a>); updates arrive by pull request</dd>",
+        external(registry),
+        esc(name),
+        esc(&versions)
+    );
+}
+
 fn source_section(out: &mut String, v: &Version, frame: &Frame) {
     let file = v.source("file").unwrap_or("");
     let commit = v.source("commit");
@@ -492,6 +513,7 @@ fn source_section(out: &mut String, v: &Version, frame: &Frame) {
         }
         None => out.push_str("<dt>Commit</dt><dd><span class=\"muted\">none: served from a plain directory</span></dd>"),
     }
+    upstream_fact(out, &v.json["_meta"][SOURCE_META]["upstream"]);
     out.push_str("</dl>");
     let _ = write!(
         out,

@@ -8,6 +8,7 @@ pub mod fixture;
 pub mod process;
 pub mod seed;
 pub mod service;
+pub mod upstream;
 pub mod vscode;
 
 use std::io::Write;
