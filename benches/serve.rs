@@ -105,6 +105,7 @@ fn main() {
                     times: &times,
                     fallback_time: at,
                     tombstones: &Default::default(),
+                    view: None,
                 })
             });
             assert_eq!(index.entries().len(), servers * VERSIONS);

@@ -3,6 +3,7 @@
 
 use crate::check::diagnostic::{Findings, Rule};
 use crate::check::node::Node;
+use crate::check::views::{self, View};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RegistryConfig {
@@ -11,6 +12,11 @@ pub struct RegistryConfig {
     pub allowed_namespaces: Vec<String>,
     /// Set when the registry's servers are enforced by client allowlists (`allowlist:`).
     pub allowlist: Option<AllowlistConfig>,
+    /// `views:`, each served at `/{view}/v0.1/…` (check/views.rs).
+    pub views: Vec<View>,
+    /// `rootRegistry: false` turns off the registry of every server at `/v0.1/…` (and its web
+    /// page), leaving the views.
+    pub root_off: bool,
 }
 
 /// `allowlist:` in registry.yaml: entries for `mcp-gitops allowlist` that are not servers of
@@ -68,11 +74,20 @@ impl RegistryConfig {
                     }
                 }
                 "allowlist" => config.allowlist = Some(allowlist(&e.value, out)),
+                "views" => config.views = views::parse(&e.value, out),
+                "rootRegistry" => match e.value.value {
+                    crate::check::node::Value::Bool(on) => config.root_off = !on,
+                    _ => out.push(
+                        Rule::RegistryConfig,
+                        e.value.pos,
+                        "rootRegistry must be true or false",
+                    ),
+                },
                 other => out.push(
                     Rule::RegistryConfig,
                     e.key_pos,
                     format!(
-                        "unknown setting `{other}`; registry.yaml knows allowedNamespaces and allowlist"
+                        "unknown setting `{other}`; registry.yaml knows allowedNamespaces, allowlist, views and rootRegistry"
                     ),
                 ),
             }

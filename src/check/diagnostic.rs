@@ -98,6 +98,9 @@ rules! {
     LatestPinDeleted = "latest-pin-deleted", Error, "`latest` names a deleted version";
     StatusMessageActive = "status-message-active", Error, "`statusMessage` is set on an active version";
     NamespaceNotAllowed = "namespace-not-allowed", Error, "the namespace is not in registry.yaml's allowedNamespaces";
+    ViewEmpty = "view-empty", Error, "a view in registry.yaml selects no server";
+    ViewUnmatched = "view-unmatched", Warning, "a namespace, label or name in a view's selection matches no server";
+    LabelUnused = "label-unused", Warning, "a server's label is not selected by any view";
     AllowlistUnpinned = "allowlist-unpinned", Warning, "with `allowlist:` in registry.yaml: a package's command takes a value each user supplies, so allowlists can only name the server";
 
     // Comparison with a base revision (`lint --base`).

@@ -1,11 +1,12 @@
 //! A parsed server file expanded into its versions. Both file forms end here: a single
 //! server.json document is one version; shared fields plus `versions:` become one merged
 //! document per item (a key in the item replaces the top-level key). The registry's own fields
-//! (`status`, `statusMessage`, `latest`, `upstream`) are taken out, so `doc` is exactly the
+//! (`status`, `statusMessage`, `latest`, `upstream`, `labels`) are taken out, so `doc` is exactly the
 //! server.json.
 
 use crate::check::diagnostic::{Findings, Rule};
 use crate::check::files::SourceFile;
+use crate::check::labels;
 use crate::check::load;
 use crate::check::node::{MapEntry, Node, Pos, Value};
 use crate::check::upstream::{self, Upstream};
@@ -93,6 +94,8 @@ pub struct ServerDef {
     pub latest: Option<Located>,
     /// `upstream:`, where the server was imported from (when it is valid).
     pub upstream: Option<Upstream>,
+    /// `labels:`, which views select servers by (the valid ones).
+    pub labels: Vec<Located>,
     pub versions: Vec<VersionDef>,
 }
 
@@ -124,7 +127,7 @@ impl VersionDef {
 }
 
 /// Keys that belong to the registry, not to server.json.
-const SERVER_KEYS: [&str; 3] = ["latest", "versions", upstream::KEY];
+const SERVER_KEYS: [&str; 4] = ["latest", "versions", upstream::KEY, labels::KEY];
 const VERSION_KEYS: [&str; 2] = ["status", "statusMessage"];
 
 /// What a server file defines, when it parses and has the form of one; its findings are
@@ -177,6 +180,10 @@ pub fn expand(root: &Node, out: &mut Findings) -> Option<ServerDef> {
     let upstream = root
         .entry(upstream::KEY)
         .and_then(|e| upstream::parse(&e.value, out));
+    let labels = root
+        .entry(labels::KEY)
+        .map(|e| labels::parse(&e.value, out))
+        .unwrap_or_default();
     let shared: Vec<&MapEntry> = top
         .iter()
         .filter(|e| !SERVER_KEYS.contains(&e.key.as_str()))
@@ -202,6 +209,7 @@ pub fn expand(root: &Node, out: &mut Findings) -> Option<ServerDef> {
                     name,
                     latest,
                     upstream,
+                    labels,
                     versions: vec![],
                 });
             };
@@ -248,6 +256,7 @@ pub fn expand(root: &Node, out: &mut Findings) -> Option<ServerDef> {
         name,
         latest,
         upstream,
+        labels,
         versions,
     })
 }

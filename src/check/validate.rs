@@ -8,7 +8,7 @@ use crate::check::files::{self, RepoFiles, Role, SourceFile};
 use crate::check::load;
 use crate::check::model::{self, ServerDef};
 use crate::check::node::Pos;
-use crate::check::{registry_rules as repo, schema, semantic};
+use crate::check::{registry_rules as repo, schema, semantic, views};
 use crate::parallel;
 
 /// The result of checking one revision of a repository.
@@ -44,6 +44,7 @@ pub fn check(tree: RepoFiles) -> Checked {
         ..
     } = tree;
     let mut config = RegistryConfig::default();
+    let mut config_file = String::from("registry.yaml");
     let (mut servers, mut others) = (Vec::new(), Vec::new());
     for file in files {
         match files::role(&file.path) {
@@ -55,6 +56,7 @@ pub fn check(tree: RepoFiles) -> Checked {
                         list: &mut diagnostics,
                     };
                     config = RegistryConfig::from_node(&root, &mut out);
+                    config_file.clone_from(&file.path);
                 }
                 Err(d) => diagnostics.push(Diagnostic {
                     rule: rule_for_config(d.rule),
@@ -72,6 +74,7 @@ pub fn check(tree: RepoFiles) -> Checked {
     diagnostics.extend(found);
     let defs: Vec<ServerDef> = defs.into_iter().flatten().collect();
     repo::check(&defs, &config, &mut diagnostics);
+    views::check(&config.views, &defs, &config_file, &mut diagnostics);
     diagnostic::sort(&mut diagnostics);
     // Versions of one file share fields, so a fault in a shared field is found once per version.
     diagnostics.dedup();

@@ -6,14 +6,16 @@
 use crate::http::auth::require_token;
 use crate::http::error::HttpError;
 use crate::http::headers::{REVISION_HEADER, header_value, if_none_match};
+use crate::http::scope::scoped;
 use crate::http::state::AppState;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::header::{self, HeaderValue};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use std::collections::HashMap;
 
 /// The clients whose allowlists are served, by file name. GitHub's managed settings and
 /// Claude Code's share the keys and matchers today, so both get the same document.
@@ -30,17 +32,26 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 
 async fn allowlist(
     State(state): State<AppState>,
-    Path(file): Path<String>,
-    req: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+    req: Request,
 ) -> Result<Response, HttpError> {
+    // Under `/{view}` the path has the view's name too.
+    let file = params.get("file").cloned().unwrap_or_default();
+    let scoped = scoped(&state, req.extensions())?;
+    let req = req.headers();
     if !CLIENTS.contains(&file.as_str()) {
         return Err(HttpError::NotFound(format!(
             "no allowlist `{file}`; there are {}",
-            CLIENTS.map(|c| format!("/allowlists/{c}")).join(" and ")
+            CLIENTS
+                .map(|c| format!("{}/allowlists/{c}", scoped.base()))
+                .join(" and ")
         )));
     }
-    let snap = state.store.current().ok_or(HttpError::NotReady)?;
-    let etag = format!("\"allowlist-{}\"", snap.revision);
+    let snap = &scoped.snap;
+    let etag = match scoped.view() {
+        None => format!("\"allowlist-{}\"", snap.revision),
+        Some(view) => format!("\"allowlist-{view}-{}\"", snap.revision),
+    };
     let cache = if state.is_private() {
         "private, max-age="
     } else {

@@ -2,34 +2,41 @@
 //! `Authorization: Bearer <token>`. Secrets are compared in constant time here, for every face.
 
 use crate::http::error::HttpError;
+use crate::http::scope::ViewAuthorized;
 use crate::http::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{Method, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// Refuses a request without the read token (when one is configured); a CORS preflight
-/// carries no credentials and is exempt.
+/// carries no credentials and is exempt, and so is a view's request that gave the view's own
+/// token (`scope::resolve` checked it).
 pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if let Some(token) = &state.read_token
         && req.method() != Method::OPTIONS
     {
         let token = token.load();
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, rest) = v.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-            });
-        if !given.is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
+        let given = bearer(req.headers());
+        let by_view = req.extensions().get::<ViewAuthorized>().is_some();
+        if !by_view && !given.is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
             return HttpError::Unauthorized.into_response();
         }
     }
     next.run(req).await
+}
+
+/// The token of `Authorization: Bearer <token>`, when the request has one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        })
 }
 
 /// Two secrets are equal, in time independent of where they differ and of their lengths: both

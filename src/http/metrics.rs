@@ -80,7 +80,19 @@ impl Metrics {
         )
     }
 
-    pub fn observe(&self, route: &str, status: u16, elapsed: Duration) {
+    /// Counts a request of `route`; of a view's registry when `view` is given (its own series,
+    /// with a `view` label).
+    pub fn observe(&self, route: &str, view: Option<&str>, status: u16, elapsed: Duration) {
+        // A view's series is keyed `route\nview` (no route holds a newline): the root's
+        // requests, the many, look up the route itself without building a key.
+        let keyed;
+        let route = match view {
+            None => route,
+            Some(v) => {
+                keyed = format!("{route}\n{v}");
+                keyed.as_str()
+            }
+        };
         let count = |stats: &RouteStats| {
             let secs = elapsed.as_secs_f64();
             if let Some(n) = stats.by_status.get(usize::from(status).wrapping_sub(100)) {
@@ -106,6 +118,14 @@ impl Metrics {
     }
 }
 
+/// A series key's route and view (`route\nview` for a view's requests).
+fn split_key(key: &str) -> (&str, Option<&str>) {
+    match key.split_once('\n') {
+        Some((route, view)) => (route, Some(view)),
+        None => (key, None),
+    }
+}
+
 /// `/metrics` for the request counters: writes them out at each scrape.
 #[derive(Debug)]
 pub struct RequestCollector(pub Arc<Metrics>);
@@ -120,12 +140,14 @@ impl Collector for RequestCollector {
             None,
             MetricType::Counter,
         )?;
-        for (route, stats) in routes.iter() {
+        for (key, stats) in routes.iter() {
+            let (route, view) = split_key(key);
             for (i, n) in stats.by_status.iter().enumerate() {
                 let n = n.load(Ordering::Relaxed);
                 if n > 0 {
                     let status = (i + 100).to_string();
-                    let labels = [("route", route.as_str()), ("status", status.as_str())];
+                    let mut labels = vec![("route", route), ("status", status.as_str())];
+                    labels.extend(view.map(|v| ("view", v)));
                     ConstCounter::new(n).encode(family.encode_family(&labels)?)?;
                 }
             }
@@ -136,7 +158,8 @@ impl Collector for RequestCollector {
             None,
             MetricType::Histogram,
         )?;
-        for (route, stats) in routes.iter() {
+        for (key, stats) in routes.iter() {
+            let (route, view) = split_key(key);
             let count = stats.count.load(Ordering::Relaxed);
             let mut buckets: Vec<(f64, u64)> = BUCKETS
                 .iter()
@@ -146,7 +169,8 @@ impl Collector for RequestCollector {
             let counted: u64 = buckets.iter().map(|(_, n)| n).sum();
             buckets.push((f64::MAX, count.saturating_sub(counted)));
             let sum = stats.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
-            let labels = [("route", route.as_str())];
+            let mut labels = vec![("route", route)];
+            labels.extend(view.map(|v| ("view", v)));
             family
                 .encode_family(&labels)?
                 .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;

@@ -6,6 +6,7 @@
 use crate::http::error::HttpError;
 use crate::http::headers::{REVISION_HEADER, header_value};
 use crate::http::paths::is_api_path;
+use crate::http::scope::ViewLabel;
 use crate::http::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
@@ -32,13 +33,19 @@ pub async fn every_response(State(state): State<AppState>, req: Request, next: N
     let response = common_headers(&state, &uri, response);
 
     let elapsed = started.elapsed();
+    let view = response.extensions().get::<ViewLabel>().map(|v| &*v.0);
     let route = match (&matched, response.extensions().get::<RouteLabel>()) {
         (_, Some(RouteLabel(label))) => label,
-        (Some(m), None) => m.as_str(),
+        // A view's routes are the root's under `/{view}`: one route label, and the view's own.
+        (Some(m), None) => match m.as_str().strip_prefix("/{view}") {
+            Some("") => "/",
+            Some(route) => route,
+            None => m.as_str(),
+        },
         (None, None) => "unmatched",
     };
     let status = response.status().as_u16();
-    state.metrics.observe(route, status, elapsed);
+    state.metrics.observe(route, view, status, elapsed);
     // A line per request only at debug: at info, writing it halved the throughput of a
     // saturated core (bench/README.md), and /metrics already counts and times every route.
     let micros = elapsed.as_micros() as u64;

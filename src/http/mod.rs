@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod ops;
 pub mod paths;
+pub mod scope;
 pub mod state;
 pub mod web;
 pub mod webhook;
@@ -47,15 +48,25 @@ pub fn router(state: AppState) -> Router {
 
 /// The service on the main listener, the operators' endpoints placed as `ops` says.
 pub fn service_router(state: AppState, ops: OpsPlacement) -> Router {
+    // What a view serves of its own, mounted again under `/{view}` (scope.rs).
+    let registry = || {
+        Router::new()
+            .merge(api::routes(&state))
+            .merge(allowlists::routes(&state))
+            .merge(web::routes(&state))
+    };
+    let views = registry().route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        scope::resolve,
+    ));
     let faces = Router::new()
-        .merge(api::routes(&state))
-        .merge(allowlists::routes(&state))
+        .merge(registry())
+        .nest("/{view}", views)
         .merge(match ops {
             OpsPlacement::Main => ops::routes(&state),
             OpsPlacement::Separate => ops::probes(),
         })
         .merge(webhook::routes(&state))
-        .merge(web::routes(&state))
         .fallback(unknown_route);
     with_edge(faces, state)
 }

@@ -5,9 +5,10 @@
 //! latest entry of each server in order (`version=latest`), and every name lowercased in one
 //! string (`search` is one vectorized substring scan, not one per server).
 
-use crate::check::model::{NameVersion, ServerDef, Status, Tombstone, VersionTimes};
+use crate::check::model::{Located, NameVersion, ServerDef, Status, Tombstone, VersionTimes};
 use crate::check::node::{Node, Value};
 use crate::check::upstream::Upstream;
+use crate::check::views::View;
 use bytes::Bytes;
 use memchr::memmem;
 use serde_json::Value as Json;
@@ -40,6 +41,8 @@ pub struct Input<'a> {
     /// The time of a version `times` does not know.
     pub fallback_time: OffsetDateTime,
     pub tombstones: &'a Tombstones,
+    /// Only what this view selects (check/views.rs); every server when `None`.
+    pub view: Option<&'a View>,
 }
 
 /// The sort key of a version within its server: semver versions ascending by precedence, then
@@ -144,12 +147,20 @@ impl Index {
                 .copied()
                 .unwrap_or(VersionTimes::all(input.fallback_time))
         };
+        let selects =
+            |name: &str, labels: &[Located]| input.view.is_none_or(|v| v.selects(name, labels));
+        let keeps = |status: Status| input.view.is_none_or(|v| v.keeps(status));
+        let mut labels_of: HashMap<&str, &[Located]> = HashMap::new();
         for server in input.servers {
             let Some(name) = server.name() else { continue };
+            labels_of.insert(name, &server.labels);
+            if !selects(name, &server.labels) {
+                continue;
+            }
             if let Some(pin) = &server.latest {
                 pins.insert(name, &pin.text);
             }
-            for v in &server.versions {
+            for v in server.versions.iter().filter(|v| keeps(v.status)) {
                 let Some(version) = v.version() else { continue };
                 by_name.entry(name).or_default().push(Draft {
                     version,
@@ -158,6 +169,7 @@ impl Index {
                     doc: Doc::Node(&v.doc),
                     file: &server.file,
                     upstream: server.upstream.as_ref(),
+                    labels: &server.labels,
                     times: truncate(time_of(name, version)),
                 });
             }
@@ -166,6 +178,10 @@ impl Index {
         let mut tombstones: Vec<_> = input.tombstones.iter().collect();
         tombstones.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for ((name, version), t) in tombstones {
+            let labels = labels_of.get(name.as_str()).copied().unwrap_or_default();
+            if !keeps(Status::Deleted) || !selects(name, labels) {
+                continue;
+            }
             let versions = by_name.entry(name).or_default();
             if versions.iter().any(|d| d.version == version) {
                 continue;
@@ -177,6 +193,7 @@ impl Index {
                 doc: Doc::Json(&t.doc),
                 file: &t.file,
                 upstream: None,
+                labels: &[],
                 times: truncate(time_of(name, version)),
             });
         }
@@ -375,6 +392,8 @@ struct Draft<'a> {
     file: &'a str,
     /// Where the server was imported from, shown beside the file.
     upstream: Option<&'a Upstream>,
+    /// The server's labels, served under our own `_meta` key (never inside `server`).
+    labels: &'a [Located],
     times: VersionTimes,
 }
 
@@ -476,6 +495,16 @@ fn write_entry(out: &mut Vec<u8>, p: &Planned, commit: Option<&str>) {
         out.extend_from_slice(b",\"name\":");
         write_str(out, &up.name);
         out.push(b'}');
+    }
+    if !d.labels.is_empty() {
+        out.extend_from_slice(b",\"labels\":[");
+        for (i, label) in d.labels.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, &label.text);
+        }
+        out.push(b']');
     }
     out.extend_from_slice(b"}}}");
 }
@@ -623,6 +652,7 @@ mod tests {
             times: &Times::new(),
             fallback_time: OffsetDateTime::UNIX_EPOCH,
             tombstones: &Default::default(),
+            view: None,
         });
         for filters in [
             "limit=7",

@@ -27,7 +27,39 @@ pub struct Snapshot {
     pub index: Index,
     /// The managed-settings allowlist of this revision (`mcp-gitops allowlist`), as JSON.
     pub allowlist: bytes::Bytes,
+    /// registry.yaml's views, each a registry of its own: a snapshot of the same revision
+    /// holding what the view selects. Swapped in with this one, so every view changes at once.
+    pub views: Vec<Arc<Snapshot>>,
+    /// On a view's snapshot: which view it is.
+    pub view: Option<ViewInfo>,
+    /// `rootRegistry: false`: only the views are served.
+    pub root_off: bool,
     pub served_at: OffsetDateTime,
+}
+
+/// What a view's snapshot knows of its view.
+#[derive(Debug)]
+pub struct ViewInfo {
+    pub name: String,
+    /// Shown on the view's web page.
+    pub description: Option<String>,
+    /// The view's own read token (`readTokenFile`), accepted beside the registry's; `Err` when
+    /// the file could not be read, and then only the registry's token opens the view.
+    pub token: Option<Result<String, String>>,
+}
+
+impl Snapshot {
+    /// The view called `name`.
+    pub fn view(&self, name: &str) -> Option<&Arc<Snapshot>> {
+        self.views
+            .iter()
+            .find(|v| v.view.as_ref().is_some_and(|i| i.name == name))
+    }
+
+    /// The view's name, on a view's snapshot.
+    pub fn view_name(&self) -> Option<&str> {
+        self.view.as_ref().map(|v| v.name.as_str())
+    }
 }
 
 /// How a reload attempt ended.

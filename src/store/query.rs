@@ -34,6 +34,10 @@ pub struct Filters {
     pub version: Option<String>,
     #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
     pub include_deleted: Option<bool>,
+    /// The view the listing is of (none: the root registry). Never taken from the request's
+    /// parameters: a cursor of one view is refused by every other.
+    #[serde(rename = "w", default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -66,6 +70,11 @@ impl ListQuery {
     /// Parses the raw query string. A parameter given in the request wins over the cursor's;
     /// one left out is taken from the cursor. Empty values count as absent.
     pub fn parse(raw: Option<&str>) -> Result<ListQuery, QueryError> {
+        ListQuery::parse_in(raw, None)
+    }
+
+    /// As `parse`, for the listing of `view` (none: the root registry).
+    pub fn parse_in(raw: Option<&str>, view: Option<&str>) -> Result<ListQuery, QueryError> {
         let params = Params::parse(raw);
         let limit = match params.get("limit") {
             None => DEFAULT_LIMIT,
@@ -80,9 +89,23 @@ impl ListQuery {
                     OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
                         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
                 let key = VersionKey::new(&data.version, published);
+                if data.filters.view.as_deref() != view {
+                    let of = |v: Option<&str>| {
+                        v.map_or("the root registry".to_string(), |v| {
+                            format!("the view `{v}`")
+                        })
+                    };
+                    return Err(bad(format!(
+                        "this cursor is of {}, not of {}: pass back the metadata.nextCursor of a \
+                         listing of this registry",
+                        of(data.filters.view.as_deref()),
+                        of(view)
+                    )));
+                }
                 (Some((data.name, key)), data.filters)
             }
         };
+        filters.view = view.map(str::to_string);
         if let Some(s) = params.get("search") {
             filters.search = Some(s.to_string());
         }

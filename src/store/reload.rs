@@ -7,6 +7,7 @@ use crate::check::dir;
 use crate::check::model::ServerDef;
 use crate::check::model::{VersionTimes, from_unix};
 use crate::check::validate;
+use crate::check::views::View;
 use crate::clients::allowlist;
 use crate::error_chain::error_chain;
 use crate::git::fetch::{self, GitSource};
@@ -16,7 +17,7 @@ use crate::store::gone::Gone;
 use crate::store::index::{Index, Input, Times, Tombstones};
 use crate::store::source::Source;
 use crate::store::work_tree::{self, WorkTree};
-use crate::store::{Attempt, Outcome, Snapshot, Store};
+use crate::store::{Attempt, Outcome, Snapshot, Store, ViewInfo};
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -165,12 +166,32 @@ impl Reloader {
                     duration_ms,
                     "serving a new revision"
                 );
+                let served_at = OffsetDateTime::now_utc();
+                let views = built
+                    .views
+                    .into_iter()
+                    .map(|(info, index, allowlist)| {
+                        Arc::new(Snapshot {
+                            revision: revision.clone(),
+                            commit: built.commit.clone(),
+                            index,
+                            allowlist,
+                            views: Vec::new(),
+                            view: Some(info),
+                            root_off: false,
+                            served_at,
+                        })
+                    })
+                    .collect();
                 self.store.publish(Snapshot {
                     revision: revision.clone(),
                     commit: built.commit,
                     index: built.index,
                     allowlist: built.allowlist,
-                    served_at: OffsetDateTime::now_utc(),
+                    views,
+                    view: None,
+                    root_off: built.root_off,
+                    served_at,
                 });
                 attempt(
                     Outcome::Served,
@@ -399,22 +420,21 @@ impl Reloader {
             history.times.clone(),
             history.tombstones.clone(),
         );
-        let index = Index::build(&Input {
-            servers: &checked.servers,
-            commit: Some(&commit_id),
-            times: &times,
-            fallback_time: commit_time,
-            tombstones: &tombstones,
-        });
+        let built = Built::new(
+            &checked,
+            &Input {
+                servers: &checked.servers,
+                commit: Some(&commit_id),
+                times: &times,
+                fallback_time: commit_time,
+                tombstones: &tombstones,
+                view: None,
+            },
+        );
         if let Err(e) = git.mark_served(&fetched.repo, fetched.commit) {
             tracing::warn!(error = %e, "cannot record the served commit in the cache");
         }
-        Ok(Built {
-            index,
-            allowlist: allowlist_json(&checked),
-            commit: Some(commit_id),
-            warnings: checked.warnings(),
-        })
+        Ok(built)
     }
 }
 
@@ -423,8 +443,66 @@ struct Built {
     index: Index,
     /// Its allowlist, as JSON.
     allowlist: bytes::Bytes,
+    /// Each view of registry.yaml, built from the same servers, times and tombstones.
+    views: Vec<(ViewInfo, Index, bytes::Bytes)>,
+    root_off: bool,
     commit: Option<String>,
     warnings: usize,
+}
+
+impl Built {
+    /// The root registry and every view of one validated revision, so that one swap serves
+    /// them all together.
+    fn new(checked: &validate::Checked, root: &Input) -> Built {
+        let views = checked
+            .config
+            .views
+            .iter()
+            .map(|view| {
+                let info = ViewInfo {
+                    name: view.name.text.clone(),
+                    description: view.description.clone(),
+                    token: view.read_token_file.as_deref().map(|file| {
+                        crate::secret_file::read(Path::new(file)).map_err(|e| {
+                            tracing::warn!(view = %view.name.text, %file, error = %e, "cannot read the view's token file: only the registry's token opens the view");
+                            format!("cannot read {file}: {e}")
+                        })
+                    }),
+                };
+                let index = Index::build(&Input {
+                    view: Some(view),
+                    ..*root
+                });
+                let allowlist = allowlist_json(&selected(&checked.servers, view), checked);
+                (info, index, allowlist)
+            })
+            .collect();
+        Built {
+            index: Index::build(root),
+            allowlist: allowlist_json(&checked.servers, checked),
+            views,
+            root_off: checked.config.root_off,
+            commit: root.commit.map(str::to_string),
+            warnings: checked.warnings(),
+        }
+    }
+}
+
+/// The servers a view selects, with the versions it keeps (for its allowlist).
+fn selected(servers: &[ServerDef], view: &View) -> Vec<ServerDef> {
+    servers
+        .iter()
+        .filter(|s| s.name().is_some_and(|n| view.selects(n, &s.labels)))
+        .map(|s| ServerDef {
+            versions: s
+                .versions
+                .iter()
+                .filter(|v| view.keeps(v.status))
+                .cloned()
+                .collect(),
+            ..s.clone()
+        })
+        .collect()
 }
 
 enum Rejected {
@@ -527,19 +605,17 @@ impl Reloader {
             times,
             history_tombstones,
         );
-        let index = Index::build(&Input {
-            servers: &checked.servers,
-            commit: None,
-            times: &times,
-            fallback_time: now,
-            tombstones: &tombstones,
-        });
-        Ok(Built {
-            index,
-            allowlist: allowlist_json(&checked),
-            commit: None,
-            warnings: checked.warnings(),
-        })
+        Ok(Built::new(
+            &checked,
+            &Input {
+                servers: &checked.servers,
+                commit: None,
+                times: &times,
+                fallback_time: now,
+                tombstones: &tombstones,
+                view: None,
+            },
+        ))
     }
 
     /// `times` and `tombstones` for the next revision, plus the versions `served` served that
@@ -575,9 +651,9 @@ impl Reloader {
     }
 }
 
-/// The allowlist of a validated revision, as `GET /allowlists/…` serves it.
-fn allowlist_json(checked: &validate::Checked) -> bytes::Bytes {
-    let list = allowlist::build(&checked.servers, checked.config.allowlist.as_ref(), true);
+/// The allowlist of a validated revision's `servers`, as `GET /allowlists/…` serves it.
+fn allowlist_json(servers: &[ServerDef], checked: &validate::Checked) -> bytes::Bytes {
+    let list = allowlist::build(servers, checked.config.allowlist.as_ref(), true);
     serde_json::to_vec_pretty(&list.to_json())
         .unwrap_or_default()
         .into()
@@ -607,6 +683,7 @@ fn previous_index(git: &GitSource, fetched: &fetch::Fetched) -> Option<Index> {
         times: &history.times,
         fallback_time: from_unix(last.time),
         tombstones: &history.tombstones,
+        view: None,
     }))
 }
 

@@ -911,6 +911,9 @@ async fn not_ready_until_a_good_index() {
         commit: None,
         index: build_index(FIXTURE, FIXTURE_TIMES),
         allowlist: Default::default(),
+        views: Vec::new(),
+        view: None,
+        root_off: false,
         served_at: OffsetDateTime::now_utc(),
     });
     assert_eq!(get(&app, "/readyz").await.status, StatusCode::OK);

@@ -217,6 +217,9 @@ async fn swaps_under_continuous_reads_never_mix_revisions() {
             commit: None,
             index,
             allowlist: Default::default(),
+            views: Vec::new(),
+            view: None,
+            root_off: false,
             served_at: OffsetDateTime::now_utc(),
         }));
     }

@@ -32,6 +32,7 @@ fn index_of(dir: &Path, commit: Option<&str>) -> Index {
         times: &Times::new(),
         fallback_time: at("2025-06-01T12:00:00Z"),
         tombstones: &Default::default(),
+        view: None,
     })
 }
 
@@ -546,6 +547,9 @@ async fn the_file_links_to_its_repository_host() {
         commit: Some(commit.into()),
         index: index_of(Path::new(EXAMPLE_REPO), Some(commit)),
         allowlist: Default::default(),
+        views: Vec::new(),
+        view: None,
+        root_off: false,
         served_at: OffsetDateTime::now_utc(),
     });
     let app = router(AppState::new(store, open()));

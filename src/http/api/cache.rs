@@ -236,12 +236,16 @@ mod tests {
             times: &Times::new(),
             fallback_time: time::OffsetDateTime::UNIX_EPOCH,
             tombstones: &Default::default(),
+            view: None,
         });
         Arc::new(Snapshot {
             revision: "r".into(),
             commit: None,
             index,
             allowlist: Default::default(),
+            views: Vec::new(),
+            view: None,
+            root_off: false,
             served_at: time::OffsetDateTime::UNIX_EPOCH,
         })
     }

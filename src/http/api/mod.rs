@@ -9,11 +9,11 @@ mod path;
 use crate::check::model::Status;
 use crate::http::auth::require_token;
 use crate::http::error::HttpError;
-use crate::http::headers::REVISION_HEADER;
+use crate::http::headers::{REVISION_HEADER, api_cors};
 use crate::http::middleware::RouteLabel;
 use crate::http::paths::API_PREFIXES;
+use crate::http::scope::{Scoped, scoped};
 use crate::http::state::AppState;
-use crate::store::Snapshot;
 use crate::store::index::ServerEntry;
 use crate::store::query::{self, ListQuery};
 use axum::Router;
@@ -51,13 +51,6 @@ impl std::ops::Deref for ApiState {
 
     fn deref(&self) -> &ApiShared {
         &self.0
-    }
-}
-
-impl AppState {
-    /// The snapshot this request is answered from, start to end.
-    fn snapshot(&self) -> Result<Arc<Snapshot>, HttpError> {
-        self.store.current().ok_or(HttpError::NotReady)
     }
 }
 
@@ -114,7 +107,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         api = api.route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     }
     // Outside the token check, so that a browser can read a 401 too.
-    api.layer(MapResponseLayer::new(cors_headers))
+    api.layer(MapResponseLayer::new(api_cors))
         .with_state(api_state)
 }
 
@@ -139,36 +132,6 @@ fn cors() -> CorsLayer {
         .vary([] as [header::HeaderName; 0])
 }
 
-/// The CORS headers of every API response, preflight or not, in the words of GitHub's
-/// documentation; and `204` for a preflight (tower-http answers `200` with an empty body).
-/// With any origin allowed they are the same for every request, so they are set here rather
-/// than by `CorsLayer` on every `GET`: that cost the smallest responses a tenth of their
-/// throughput (bench/README.md, "Builds side by side").
-fn cors_headers(mut response: Response) -> Response {
-    let preflight = response
-        .headers()
-        .contains_key(header::ACCESS_CONTROL_MAX_AGE);
-    let h = response.headers_mut();
-    for (name, value) in [
-        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-        (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, OPTIONS"),
-        (
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            "Authorization, Content-Type",
-        ),
-        (
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            "ETag, X-Registry-Revision",
-        ),
-    ] {
-        h.insert(name, HeaderValue::from_static(value));
-    }
-    if preflight && response.status() == StatusCode::OK {
-        *response.status_mut() = StatusCode::NO_CONTENT;
-    }
-    response
-}
-
 async fn no_such_route() -> HttpError {
     HttpError::NotFound(
         "No such route. The registry API is at /v0.1/servers (also /v0/servers)".into(),
@@ -179,18 +142,18 @@ async fn no_such_route() -> HttpError {
 // Handlers
 
 async fn list_servers(State(state): State<ApiState>, req: Request) -> Result<Response, HttpError> {
-    let snap = state.app.snapshot()?;
-    let key = query::list_key(req.uri().query());
-    let cached = match state.responses.get(&snap, &key) {
+    let scoped = scoped(&state.app, req.extensions())?;
+    let key = scoped_key(&scoped, query::list_key(req.uri().query()));
+    let cached = match state.responses.get(&scoped.root, &key) {
         Some(hit) => hit,
         None => {
-            let q = ListQuery::parse(req.uri().query())?;
-            let (page, more) = q.page(&snap.index);
+            let q = ListQuery::parse_in(req.uri().query(), scoped.view())?;
+            let (page, more) = q.page(&scoped.snap.index);
             let next = more
                 .then(|| page.last().map(|e| q.cursor_after(e)))
                 .flatten();
             let body = list_body(&page, next.as_deref());
-            state.remember(&snap, key.into_boxed_str(), body)
+            state.remember(&scoped.root, key.into_boxed_str(), body)
         }
     };
     Ok(respond(&state, &cached, req.headers()))
@@ -207,7 +170,11 @@ async fn server_path(State(state): State<ApiState>, req: Request) -> Response {
             } else {
                 VERSIONS_ROUTE
             };
-            (label, one_server(&state, uri, req.headers(), path))
+            let scoped = scoped(&state.app, req.extensions());
+            (
+                label,
+                scoped.and_then(|scoped| one_server(&state, &scoped, uri, req.headers(), path)),
+            )
         }
         Err(e) => (UNKNOWN_ROUTE, Err(e)),
     };
@@ -229,11 +196,12 @@ const UNKNOWN_ROUTE: [&str; 2] = ["/v0.1/servers/{unknown}", "/v0/servers/{unkno
 
 fn one_server(
     state: &ApiState,
+    scoped: &Scoped,
     uri: &Uri,
     headers: &HeaderMap,
     path: ServerPath,
 ) -> Result<Response, HttpError> {
-    let snap = state.app.snapshot()?;
+    let snap = &scoped.snap;
     let include_deleted = query::include_deleted(uri.query())?;
     // What the request asks, decoded: `%2F`, `%252F` and `/` in the name are one entry.
     let version = path.version.as_deref().unwrap_or("\0");
@@ -242,7 +210,8 @@ fn one_server(
         key.push_str(part);
     }
     key.push_str(if include_deleted { "\ntrue" } else { "\nfalse" });
-    if let Some(hit) = state.responses.get(&snap, &key) {
+    let key = scoped_key(scoped, key);
+    if let Some(hit) = state.responses.get(&scoped.root, &key) {
         return Ok(respond(state, &hit, headers));
     }
     let visible = |e: &&ServerEntry| include_deleted || e.status != Status::Deleted;
@@ -272,8 +241,17 @@ fn one_server(
             entry.json.to_vec()
         }
     };
-    let cached = state.remember(&snap, key.into_boxed_str(), body);
+    let cached = state.remember(&scoped.root, key.into_boxed_str(), body);
     Ok(respond(state, &cached, headers))
+}
+
+/// A response cache key of a view's request: the view's name first, so that views and the
+/// root never share a response (nor, since the ETag is made from the key, an ETag).
+fn scoped_key(scoped: &Scoped, key: String) -> String {
+    match scoped.view() {
+        None => key,
+        Some(view) => format!("view:{view}\n{key}"),
+    }
 }
 
 /// `{"servers":[…],"metadata":{"nextCursor"?,"count"}}` from pre-serialized entries.

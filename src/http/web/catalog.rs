@@ -8,6 +8,7 @@ use crate::store::Snapshot;
 use crate::store::index::ServerEntry;
 use axum::body::Bytes;
 use serde_json::{Value as Json, json};
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
@@ -111,15 +112,18 @@ impl Catalog {
     }
 }
 
-/// The catalog of the snapshot being served, built on first use after each swap.
+/// The catalog of the snapshot being served, and of each view's, built on first use after
+/// each swap.
 #[derive(Default)]
 pub struct Catalogs {
-    current: Mutex<Option<Arc<Catalog>>>,
+    /// By view name (`""`: the root registry). Why `Mutex`: held only to look up or replace.
+    current: Mutex<HashMap<String, Arc<Catalog>>>,
 }
 
 impl Catalogs {
     pub async fn get(&self, snap: &Arc<Snapshot>) -> Arc<Catalog> {
-        if let Some(c) = self.lock().as_ref().filter(|c| c.is_for(snap)) {
+        let scope = snap.view_name().unwrap_or_default().to_string();
+        if let Some(c) = self.lock().get(&scope).filter(|c| c.is_for(snap)) {
             return Arc::clone(c);
         }
         // Built off the async threads (thousands of entries parsed); two requests racing
@@ -129,11 +133,14 @@ impl Catalogs {
             Ok(c) => Arc::new(c),
             Err(_) => Arc::new(Catalog::build(snap)),
         };
-        *self.lock() = Some(Arc::clone(&built));
+        let mut current = self.lock();
+        // Catalogs of replaced snapshots (a view since removed, too) go.
+        current.retain(|_, c| c.snapshot.strong_count() > 0);
+        current.insert(scope, Arc::clone(&built));
         built
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Arc<Catalog>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Catalog>>> {
         self.current.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -40,12 +40,13 @@ pub fn detail(name: &str, versions: &[Version], selected: usize, frame: &Frame) 
     let mut out = String::with_capacity(16 * 1024);
     let _ = write!(
         out,
-        "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"/\">All servers</a> \
+        "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"{}/\">All servers</a> \
          <span aria-hidden=\"true\">›</span> <span aria-current=\"page\">{}</span></nav>\n\
          <header class=\"server-head\"><span class=\"mono mono-big hue-{}\" aria-hidden=\"true\">{}</span>\
          <div><h1>{}</h1><p class=\"card-name\"><code id=\"server-name\">{}</code> \
          <span class=\"publisher\">by {}</span></p>\
          <p class=\"lead\">{}</p><p class=\"card-meta\">Version <span class=\"version\">{}</span>",
+        esc(&frame.base()),
         esc(name),
         hue(name),
         esc(&monogram(title)),
@@ -85,7 +86,7 @@ pub fn detail(name: &str, versions: &[Version], selected: usize, frame: &Frame) 
     packages_section(&mut out, server);
     remotes_section(&mut out, server);
     links_section(&mut out, server);
-    versions_section(&mut out, name, versions, selected);
+    versions_section(&mut out, &frame.base(), name, versions, selected);
     source_section(&mut out, v, frame);
     out
 }
@@ -402,7 +403,13 @@ fn links_section(out: &mut String, server: &Json) {
     out.push_str("</dl></section>\n");
 }
 
-fn versions_section(out: &mut String, name: &str, versions: &[Version], selected: usize) {
+fn versions_section(
+    out: &mut String,
+    base: &str,
+    name: &str,
+    versions: &[Version],
+    selected: usize,
+) {
     out.push_str("<section aria-labelledby=\"versions\"><h2 id=\"versions\">Versions</h2>");
     table_start(
         out,
@@ -431,7 +438,7 @@ fn versions_section(out: &mut String, name: &str, versions: &[Version], selected
         } else {
             format!(
                 "<a href=\"{}\">{}</a>",
-                esc(&detail_href(name, Some(&e.version))),
+                esc(&detail_href(base, name, Some(&e.version))),
                 esc(&e.version)
             )
         };

@@ -17,6 +17,16 @@ pub struct Frame<'a> {
     pub browse: Option<RepoHost>,
 }
 
+impl Frame<'_> {
+    /// Where this registry's pages start: `""` for the root, `/{view}` for a view.
+    pub fn base(&self) -> String {
+        self.snap
+            .and_then(Snapshot::view_name)
+            .map(|v| format!("/{v}"))
+            .unwrap_or_default()
+    }
+}
+
 /// The last attempt to move on failed; the page says so.
 pub struct Banner {
     /// The commit (or digest) that was tried, when known.
@@ -69,15 +79,21 @@ pub fn document(frame: &Frame, title: &str, main: &str) -> String {
          <link rel=\"stylesheet\" href=\"{}\">\n\
          <script src=\"{}\" defer></script>\n</head>\n<body>\n\
          <a class=\"skip\" href=\"#main\">Skip to content</a>\n\
-         <header class=\"top\"><div class=\"wrap\"><a class=\"brand\" href=\"/\">\
-         <img src=\"{}\" alt=\"\" width=\"24\" height=\"24\"> MCP registry</a>\
-         <nav aria-label=\"Service\"><a href=\"/v0.1/servers\">API</a> <a href=\"/status\">Status</a></nav>\
+         <header class=\"top\"><div class=\"wrap\"><a class=\"brand\" href=\"{base}/\">\
+         <img src=\"{}\" alt=\"\" width=\"24\" height=\"24\"> MCP registry{}</a>\
+         <nav aria-label=\"Service\"><a href=\"{base}/v0.1/servers\">API</a> <a href=\"/status\">Status</a></nav>\
          </div></header>\n",
         esc(title),
         super::asset_href("favicon.svg"),
         super::asset_href("page.css"),
         super::asset_href("search.js"),
         super::asset_href("favicon.svg"),
+        frame
+            .snap
+            .and_then(Snapshot::view_name)
+            .map(|v| format!(" · {}", esc(v)))
+            .unwrap_or_default(),
+        base = esc(&frame.base()),
     );
     if let Some(b) = &frame.banner {
         banner(&mut out, b, frame.snap);
@@ -161,16 +177,20 @@ fn footer(out: &mut String, frame: &Frame) {
         }
         None => out.push_str("No revision is served yet."),
     }
-    out.push_str(" <a href=\"/v0.1/servers\">Registry API v0.1</a>.</p></footer>\n");
+    let _ = write!(
+        out,
+        " <a href=\"{}/v0.1/servers\">Registry API v0.1</a>.</p></footer>\n",
+        esc(&frame.base())
+    );
 }
 
-/// `/servers/<namespace>/<name>`, with `?version=` when one is chosen.
-pub fn detail_href(name: &str, version: Option<&str>) -> String {
+/// `{base}/servers/<namespace>/<name>`, with `?version=` when one is chosen.
+pub fn detail_href(base: &str, name: &str, version: Option<&str>) -> String {
     let path: Vec<String> = name
         .split('/')
         .map(|seg| percent_encoding::utf8_percent_encode(seg, SEGMENT).to_string())
         .collect();
-    let mut href = format!("/servers/{}", path.join("/"));
+    let mut href = format!("{base}/servers/{}", path.join("/"));
     if let Some(v) = version {
         href.push_str("?version=");
         href.extend(url::form_urlencoded::byte_serialize(v.as_bytes()));
@@ -281,7 +301,7 @@ mod tests {
         assert_eq!(monogram("---"), "?");
         assert_eq!(hue("com.northwind/orders"), hue("com.northwind/orders"));
         assert_eq!(
-            detail_href("com.acme/a b", Some("1.0.0+b")),
+            detail_href("", "com.acme/a b", Some("1.0.0+b")),
             "/servers/com.acme/a%20b?version=1.0.0%2Bb"
         );
     }

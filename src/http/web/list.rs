@@ -17,6 +17,10 @@ pub struct ListView<'a> {
 
 /// The list page's `main`: search form, count, one page of cards, pager.
 pub fn list(catalog: &Catalog, snap: &Snapshot, view: &ListView) -> String {
+    let base = snap
+        .view_name()
+        .map(|v| format!("/{v}"))
+        .unwrap_or_default();
     let words = super::catalog::words(view.query);
     let matching: Vec<&Card> = catalog
         .cards
@@ -29,15 +33,16 @@ pub fn list(catalog: &Catalog, snap: &Snapshot, view: &ListView) -> String {
     let _ = write!(
         out,
         "<h1>MCP servers</h1>\n\
-         <form class=\"search\" role=\"search\" action=\"/\" method=\"get\">\
+         <form class=\"search\" role=\"search\" action=\"{base}/\" method=\"get\">\
          <label for=\"q\">Search by name, title or description</label>\
          <div class=\"search-row\"><input id=\"q\" name=\"q\" type=\"search\" value=\"{}\" \
          autocomplete=\"off\" spellcheck=\"false\" placeholder=\"e.g. orders, sql, tickets\" \
-         data-index=\"/search.json?r={}\" data-total=\"{}\">\
+         data-index=\"{base}/search.json?r={}\" data-base=\"{base}\" data-total=\"{}\">\
          <button type=\"submit\">Search</button></div></form>\n",
         esc(view.query),
         esc(&snap.revision),
-        catalog.cards.len()
+        catalog.cards.len(),
+        base = esc(&base),
     );
     let count = if words.is_empty() {
         format!(
@@ -59,7 +64,7 @@ pub fn list(catalog: &Catalog, snap: &Snapshot, view: &ListView) -> String {
     );
     out.push_str("<ol id=\"servers\" class=\"cards\">\n");
     for c in matching.iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE) {
-        card(&mut out, c);
+        card(&mut out, c, &base);
     }
     out.push_str("</ol>\n");
     // Always there, so the search script can show it.
@@ -68,11 +73,11 @@ pub fn list(catalog: &Catalog, snap: &Snapshot, view: &ListView) -> String {
         "<p class=\"empty\" id=\"empty\"{}>No server matches. Try fewer words.</p>",
         if matching.is_empty() { "" } else { " hidden" }
     );
-    pager(&mut out, view.query, page, pages);
+    pager(&mut out, &base, view.query, page, pages);
     out
 }
 
-fn card(out: &mut String, c: &Card) {
+fn card(out: &mut String, c: &Card, base: &str) {
     let shown = c.title.as_deref().unwrap_or(&c.name);
     let _ = write!(
         out,
@@ -83,7 +88,7 @@ fn card(out: &mut String, c: &Card) {
          <span class=\"version\" title=\"Latest version\">{}</span>",
         hue(&c.name),
         esc(&monogram(shown)),
-        esc(&detail_href(&c.name, None)),
+        esc(&detail_href(base, &c.name, None)),
         esc(shown),
         esc(&c.name),
         esc(&publisher(&c.name)),
@@ -99,12 +104,12 @@ fn card(out: &mut String, c: &Card) {
     out.push_str("</p></div></li>\n");
 }
 
-fn pager(out: &mut String, query: &str, page: usize, pages: usize) {
+fn pager(out: &mut String, base: &str, query: &str, page: usize, pages: usize) {
     if pages <= 1 {
         return;
     }
     let href = |p: usize| {
-        let mut s = format!("/?page={p}");
+        let mut s = format!("{base}/?page={p}");
         if !query.is_empty() {
             s.push_str("&q=");
             s.extend(url::form_urlencoded::byte_serialize(query.as_bytes()));

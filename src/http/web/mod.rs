@@ -13,6 +13,7 @@ use crate::check::model::Status;
 use crate::http::auth::require_token;
 use crate::http::error::HttpError;
 use crate::http::headers::{Encoding, REVISION_HEADER, header_value, if_none_match};
+use crate::http::scope::Scoped;
 use crate::http::state::AppState;
 use crate::store::{Outcome, Snapshot};
 use axum::body::{Body, Bytes};
@@ -27,6 +28,7 @@ use detail::Version;
 use frame::{Banner, Esc, Frame};
 use list::ListView;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 /// No script, style, image, font or connection from anywhere but this origin; no inline
@@ -56,14 +58,34 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
+/// The snapshot a page shows: the view's under `/{view}`, else the root's.
+fn page_snapshot(
+    state: &AppState,
+    scoped: Option<Extension<Scoped>>,
+) -> Result<Arc<Snapshot>, Response> {
+    match scoped {
+        Some(Extension(s)) => Ok(s.snap),
+        None => match state.store.current() {
+            None => Err(not_ready(state)),
+            Some(root) if root.root_off => Err(HttpError::NotFound(
+                "This registry serves its views only (rootRegistry: false).".into(),
+            )
+            .into_response()),
+            Some(root) => Ok(root),
+        },
+    }
+}
+
 async fn list_page(
     State(state): State<AppState>,
     Extension(catalogs): Extension<Arc<Catalogs>>,
+    scoped: Option<Extension<Scoped>>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let Some(snap) = state.store.current() else {
-        return not_ready(&state);
+    let snap = match page_snapshot(&state, scoped) {
+        Ok(snap) => snap,
+        Err(response) => return response,
     };
     let mut q = String::new();
     let mut page = 1;
@@ -87,14 +109,18 @@ async fn list_page(
 
 async fn detail_page(
     State(state): State<AppState>,
-    Path((namespace, short)): Path<(String, String)>,
+    Path(params): Path<HashMap<String, String>>,
+    scoped: Option<Extension<Scoped>>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let Some(snap) = state.store.current() else {
-        return not_ready(&state);
+    let snap = match page_snapshot(&state, scoped) {
+        Ok(snap) => snap,
+        Err(response) => return response,
     };
-    let name = format!("{namespace}/{short}");
+    // Under `/{view}` the path has the view's name too.
+    let part = |k: &str| params.get(k).map_or("", String::as_str);
+    let name = format!("{}/{}", part("namespace"), part("name"));
     let wanted = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "version")
         .map(|(_, v)| v.into_owned());
@@ -148,11 +174,13 @@ async fn detail_page(
 async fn search_index(
     State(state): State<AppState>,
     Extension(catalogs): Extension<Arc<Catalogs>>,
+    scoped: Option<Extension<Scoped>>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let Some(snap) = state.store.current() else {
-        return not_ready(&state);
+    let snap = match page_snapshot(&state, scoped) {
+        Ok(snap) => snap,
+        Err(response) => return response,
     };
     let catalog = catalogs.get(&snap).await;
     let asked = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
@@ -258,8 +286,9 @@ fn not_found(
     why: &str,
 ) -> Response {
     let main = format!(
-        "<h1>Not found</h1><p>{}</p><p><a href=\"/\">See every server</a>.</p>\n",
-        Esc(why)
+        "<h1>Not found</h1><p>{}</p><p><a href=\"{}/\">See every server</a>.</p>\n",
+        Esc(why),
+        Esc(&frame.base())
     );
     let body = frame::document(frame, "Not found · MCP servers", &main);
     html(state, snap, headers, StatusCode::NOT_FOUND, body)

@@ -37,7 +37,8 @@
   }
 
   function href(name) {
-    return '/servers/' + name.split('/').map(encodeURIComponent).join('/');
+    var base = (document.getElementById('q') || {dataset: {}}).dataset.base || '';
+    return base + '/servers/' + name.split('/').map(encodeURIComponent).join('/');
   }
 
   // [name, title, description, version, status, transports] → the same <li> render.rs writes.

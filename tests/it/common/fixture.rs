@@ -186,6 +186,7 @@ pub fn build_index(files: &[(&str, &str)], times: &[(&str, &str, &str, &str)]) -
         times: &map,
         fallback_time: at("2025-01-01T00:00:00Z"),
         tombstones: &Default::default(),
+        view: None,
     })
 }
 
@@ -196,6 +197,9 @@ pub fn store_with(index: Index, revision: &str) -> Arc<Store> {
         commit: None,
         index,
         allowlist: Default::default(),
+        views: Vec::new(),
+        view: None,
+        root_off: false,
         served_at: OffsetDateTime::now_utc(),
     });
     store
