@@ -243,6 +243,9 @@ fn words(node: &Node, at: &str, out: &mut Findings) -> Vec<Located> {
         .collect()
 }
 
+/// Whether a selector's entry (the first argument) picks the server named by the second.
+type Hits = fn(&str, &str, &ServerDef) -> bool;
+
 /// The findings that keep views honest, once the servers are known: a view that selects no
 /// server (an error: it would serve an empty registry), a selector that matches no server (a
 /// typo, most often), and a label in a server file that no view selects by.
@@ -268,7 +271,7 @@ pub fn check(views: &[View], servers: &[ServerDef], config_file: &str, out: &mut
                 ),
             ));
         }
-        let selectors: [(&str, &[Located], fn(&str, &str, &ServerDef) -> bool); 4] = [
+        let selectors: [(&str, &[Located], Hits); 4] = [
             ("namespaces", &view.namespaces, |g, name, _| {
                 matches_name(g, name)
             }),

@@ -57,7 +57,7 @@ async fn allowlist(
     } else {
         "public, max-age="
     };
-    let mut response = if if_none_match(&req, etag.as_bytes()) {
+    let mut response = if if_none_match(req, etag.as_bytes()) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut r = snap.allowlist.clone().into_response();

@@ -118,6 +118,36 @@ pub fn header_value(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
 
+/// The CORS headers of every API response, preflight or not, in the words of GitHub's
+/// documentation; and `204` for a preflight (tower-http answers `200` with an empty body).
+/// With any origin allowed they are the same for every request, so they are set here rather
+/// than by `CorsLayer` on every `GET`: that cost the smallest responses a tenth of their
+/// throughput (bench/README.md, "Builds side by side").
+pub fn api_cors(mut response: Response) -> Response {
+    let preflight = response
+        .headers()
+        .contains_key(header::ACCESS_CONTROL_MAX_AGE);
+    let h = response.headers_mut();
+    for (name, value) in [
+        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, OPTIONS"),
+        (
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "Authorization, Content-Type",
+        ),
+        (
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            "ETag, X-Registry-Revision",
+        ),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    if preflight && response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,34 +193,4 @@ mod tests {
         );
         assert_eq!(Encoding::negotiate(&h, &[Encoding::Gzip]), Encoding::Gzip);
     }
-}
-
-/// The CORS headers of every API response, preflight or not, in the words of GitHub's
-/// documentation; and `204` for a preflight (tower-http answers `200` with an empty body).
-/// With any origin allowed they are the same for every request, so they are set here rather
-/// than by `CorsLayer` on every `GET`: that cost the smallest responses a tenth of their
-/// throughput (bench/README.md, "Builds side by side").
-pub fn api_cors(mut response: Response) -> Response {
-    let preflight = response
-        .headers()
-        .contains_key(header::ACCESS_CONTROL_MAX_AGE);
-    let h = response.headers_mut();
-    for (name, value) in [
-        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-        (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, OPTIONS"),
-        (
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            "Authorization, Content-Type",
-        ),
-        (
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            "ETag, X-Registry-Revision",
-        ),
-    ] {
-        h.insert(name, HeaderValue::from_static(value));
-    }
-    if preflight && response.status() == StatusCode::OK {
-        *response.status_mut() = StatusCode::NO_CONTENT;
-    }
-    response
 }
