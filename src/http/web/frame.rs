@@ -177,9 +177,9 @@ fn footer(out: &mut String, frame: &Frame) {
         }
         None => out.push_str("No revision is served yet."),
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        " <a href=\"{}/v0.1/servers\">Registry API v0.1</a>.</p></footer>\n",
+        " <a href=\"{}/v0.1/servers\">Registry API v0.1</a>.</p></footer>",
         esc(&frame.base())
     );
 }

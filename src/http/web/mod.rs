@@ -85,7 +85,7 @@ async fn list_page(
 ) -> Response {
     let snap = match page_snapshot(&state, scoped) {
         Ok(snap) => snap,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let mut q = String::new();
     let mut page = 1;
@@ -116,7 +116,7 @@ async fn detail_page(
 ) -> Response {
     let snap = match page_snapshot(&state, scoped) {
         Ok(snap) => snap,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     // Under `/{view}` the path has the view's name too.
     let part = |k: &str| params.get(k).map_or("", String::as_str);
@@ -180,7 +180,7 @@ async fn search_index(
 ) -> Response {
     let snap = match page_snapshot(&state, scoped) {
         Ok(snap) => snap,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let catalog = catalogs.get(&snap).await;
     let asked = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
