@@ -62,15 +62,17 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 fn page_snapshot(
     state: &AppState,
     scoped: Option<Extension<Scoped>>,
-) -> Result<Arc<Snapshot>, Response> {
+) -> Result<Arc<Snapshot>, Box<Response>> {
     match scoped {
         Some(Extension(s)) => Ok(s.snap),
         None => match state.store.current() {
-            None => Err(not_ready(state)),
-            Some(root) if root.root_off => Err(HttpError::NotFound(
-                "This registry serves its views only (rootRegistry: false).".into(),
-            )
-            .into_response()),
+            None => Err(Box::new(not_ready(state))),
+            Some(root) if root.root_off => Err(Box::new(
+                HttpError::NotFound(
+                    "This registry serves its views only (rootRegistry: false).".into(),
+                )
+                .into_response(),
+            )),
             Some(root) => Ok(root),
         },
     }
