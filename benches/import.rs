@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn main() {
-    let seed = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/spec/seed-2025-10-03-pre/seed.json");
+    let seed =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/seed-2025-10-03-pre/seed.json");
     if !seed.is_file() {
         println!("skipped: {} is absent", seed.display());
         return;

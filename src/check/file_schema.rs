@@ -6,13 +6,13 @@
 //! drift apart; a test validates every fixture with a standard validator against `lint`.
 
 use crate::check::model::Status;
-use crate::check::upstream;
 use crate::check::schema::{
     ARGUMENT_TYPES, ICON_SIZE_PATTERN, ICON_SRC_MAX, INPUT_FORMATS, LOCAL_TRANSPORTS, MIME_TYPES,
     NAME_LEN, PUBLISHER_PROVIDED, REMOTE_TRANSPORTS, SCHEMA_DATES, SCHEMA_URL_PREFIX,
     SCHEMA_URL_SUFFIX, SERVER_NAME_PATTERN, SHA256_PATTERN, TEXT_LEN, THEMES,
     TRANSPORT_URL_PATTERN, VERSION_MAX,
 };
+use crate::check::upstream;
 use serde_json::{Value, json};
 
 const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";

@@ -226,12 +226,9 @@ pub fn expand(root: &Node, out: &mut Findings) -> Option<ServerDef> {
                         );
                         return None;
                     };
-                    for e in own
-                        .iter()
-                        .filter(|e| {
-                            ["name", "latest", "versions", upstream::KEY].contains(&e.key.as_str())
-                        })
-                    {
+                    for e in own.iter().filter(|e| {
+                        ["name", "latest", "versions", upstream::KEY].contains(&e.key.as_str())
+                    }) {
                         out.push(
                             Rule::FileForm,
                             e.key_pos,

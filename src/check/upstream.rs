@@ -78,7 +78,11 @@ pub fn parse(node: &Node, out: &mut Findings) -> Option<Upstream> {
     if let Some((url, pos)) = &registry
         && let Err(why) = registry_url(url)
     {
-        out.push(Rule::SchemaFormat, *pos, format!("`upstream.registry` {why}"));
+        out.push(
+            Rule::SchemaFormat,
+            *pos,
+            format!("`upstream.registry` {why}"),
+        );
         ok = false;
     }
     let updated_at = match node.entry("updatedAt") {
@@ -156,12 +160,24 @@ mod tests {
 
         for (yaml, rule) in [
             ("registry: ftp://x\nname: a/b\n", "schema-format"),
-            ("registry: https://u:p@x.example\nname: a/b\n", "schema-format"),
-            ("registry: https://x.example/?q=1\nname: a/b\n", "schema-format"),
+            (
+                "registry: https://u:p@x.example\nname: a/b\n",
+                "schema-format",
+            ),
+            (
+                "registry: https://x.example/?q=1\nname: a/b\n",
+                "schema-format",
+            ),
             ("registry: https://x.example\n", "file-form"),
             ("registry: https://x.example\nname: 3\n", "schema-type"),
-            ("registry: https://x.example\nname: a/b\nextra: 1\n", "file-form"),
-            ("registry: https://x.example\nname: a/b\nupdatedAt: yesterday\n", "schema-format"),
+            (
+                "registry: https://x.example\nname: a/b\nextra: 1\n",
+                "file-form",
+            ),
+            (
+                "registry: https://x.example\nname: a/b\nupdatedAt: yesterday\n",
+                "schema-format",
+            ),
             ("- a\n", "file-form"),
         ] {
             let (up, found) = parsed(yaml);

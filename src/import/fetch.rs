@@ -60,7 +60,10 @@ pub enum FetchFailed {
     CursorLoop { url: String },
     #[error("{url}: more than {MAX_PAGES} pages; stopped")]
     TooManyPages { url: String },
-    #[error("{url}: the listing took longer than {}; stopped", humantime::format_duration(MAX_LISTING_TIME))]
+    #[error(
+        "{url}: the listing took longer than {}; stopped",
+        humantime::format_duration(MAX_LISTING_TIME)
+    )]
     TooSlow { url: String },
 }
 
@@ -175,9 +178,10 @@ async fn get_json(remote: &Remote, path: &str) -> Result<(String, Json), FetchFa
             });
         }
     }
-    let body = answer
-        .json()
-        .map_err(|why| FetchFailed::Shape { url: url.clone(), why })?;
+    let body = answer.json().map_err(|why| FetchFailed::Shape {
+        url: url.clone(),
+        why,
+    })?;
     Ok((url, body))
 }
 
@@ -268,7 +272,10 @@ mod tests {
                       "updatedAt": "2025-01-01T00:00:00Z"}}
         }))
         .unwrap();
-        assert_eq!((e.status, e.status_message.as_deref()), (Status::Deprecated, Some("old")));
+        assert_eq!(
+            (e.status, e.status_message.as_deref()),
+            (Status::Deprecated, Some("old"))
+        );
         // No `_meta` at all: active, no time.
         let e = entry(&json!({"server": {"name": "a.b/c", "version": "1"}})).unwrap();
         assert_eq!((e.status, e.updated_at), (Status::Active, None));
@@ -284,7 +291,9 @@ mod tests {
         assert!(list(&json!({"servers": {}})).is_err());
         assert!(list(&json!({"servers": [], "metadata": {"nextCursor": 3}})).is_err());
         assert_eq!(
-            list(&json!({"servers": [], "metadata": {"nextCursor": ""}})).unwrap().1,
+            list(&json!({"servers": [], "metadata": {"nextCursor": ""}}))
+                .unwrap()
+                .1,
             None
         );
     }

@@ -60,7 +60,11 @@ pub fn same_content(a: &Map<String, Json>, b: &Map<String, Json>) -> bool {
 
 /// A server file as read by `check::model` (a file without errors), back in this form.
 pub fn from_def(def: &ServerDef) -> Option<ServerForm> {
-    let versions = def.versions.iter().map(version_form).collect::<Option<_>>()?;
+    let versions = def
+        .versions
+        .iter()
+        .map(version_form)
+        .collect::<Option<_>>()?;
     Some(ServerForm {
         name: def.name()?.to_string(),
         latest: def.latest.as_ref().map(|l| l.text.clone()),
@@ -206,7 +210,12 @@ mod tests {
         let back = from_def(&def).unwrap();
         assert_eq!(back.versions.len(), form.versions.len(), "{text}");
         for (a, b) in back.versions.iter().zip(&form.versions) {
-            assert!(same_content(&a.doc, &b.doc), "{text}\n{:?}\n{:?}", a.doc, b.doc);
+            assert!(
+                same_content(&a.doc, &b.doc),
+                "{text}\n{:?}\n{:?}",
+                a.doc,
+                b.doc
+            );
             assert_eq!((a.status, &a.status_message), (b.status, &b.status_message));
         }
         let fields = |u: &Option<Upstream>| u.clone().map(|u| (u.registry, u.name, u.updated_at));
@@ -242,7 +251,10 @@ mod tests {
             }],
         };
         let text = assert_reads_back(&one);
-        assert!(text.contains("status: deprecated\nstatusMessage: use 2\n"), "{text}");
+        assert!(
+            text.contains("status: deprecated\nstatusMessage: use 2\n"),
+            "{text}"
+        );
         let many = ServerForm {
             versions: vec![
                 one.versions[0].clone(),
@@ -258,7 +270,10 @@ mod tests {
         let text = assert_reads_back(&many);
         assert!(text.starts_with("$schema: https://"), "{text}");
         assert!(text.contains("\nname: io.github.a/b\n"), "{text}");
-        assert!(text.contains("versions:\n  - description: B\n    version: \"1.0.0\""), "{text}");
+        assert!(
+            text.contains("versions:\n  - description: B\n    version: \"1.0.0\""),
+            "{text}"
+        );
     }
 
     #[test]

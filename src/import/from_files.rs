@@ -43,8 +43,8 @@ fn read_one(path: &Path) -> Result<Entry, FileError> {
         )));
     }
     let bytes = std::fs::read(path).map_err(read)?;
-    let json: Json = serde_json::from_slice(&bytes)
-        .map_err(|e| bad(format!("not a JSON server.json: {e}")))?;
+    let json: Json =
+        serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a JSON server.json: {e}")))?;
     let is_entry = json.get("server").is_some_and(Json::is_object) && json.get("name").is_none();
     if is_entry {
         return fetch::entry(&json).map_err(bad);

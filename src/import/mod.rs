@@ -411,7 +411,9 @@ mod tests {
     fn names_that_are_safe_paths() {
         assert!(safe_name("io.github.acme/weather"));
         assert!(safe_name("com.example/my_server-2"));
-        for bad in ["a", "a/", "/a", "../x/y", "a/../b", "a/b/c", "a/.b", "a b/c", "a/b\n"] {
+        for bad in [
+            "a", "a/", "/a", "../x/y", "a/../b", "a/b/c", "a/.b", "a b/c", "a/b\n",
+        ] {
             assert!(!safe_name(bad), "{bad:?}");
         }
     }

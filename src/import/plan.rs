@@ -34,9 +34,13 @@ pub enum Change {
         message: Option<String>,
     },
     /// The file now records where it comes from.
-    Recorded { registry: String },
+    Recorded {
+        registry: String,
+    },
     /// Only `upstream.updatedAt` moved: upstream changed something this file does not carry.
-    Followed { updated_at: String },
+    Followed {
+        updated_at: String,
+    },
 }
 
 /// A version upstream whose content is not the file's.
@@ -207,10 +211,11 @@ mod tests {
         Entry {
             name: "io.github.a/b".into(),
             version: version.into(),
-            server: json!({"name": "io.github.a/b", "description": description, "version": version})
-                .as_object()
-                .unwrap()
-                .clone(),
+            server:
+                json!({"name": "io.github.a/b", "description": description, "version": version})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
             status,
             status_message: (status != Status::Active).then(|| "why".to_string()),
             updated_at: Some(at.into()),
@@ -245,9 +250,12 @@ mod tests {
         assert_eq!(versions, ["1.0.0", "2.0.0"]);
         let marker = first.form.upstream.as_ref().unwrap().updated_at.clone();
         assert_eq!(marker.as_deref(), Some("2025-02-01T00:00:00Z"));
-        assert!(first.created && first.changes.contains(&Change::Recorded {
-            registry: "https://r.example".into()
-        }));
+        assert!(
+            first.created
+                && first.changes.contains(&Change::Recorded {
+                    registry: "https://r.example".into()
+                })
+        );
 
         let update = merge(
             "io.github.a/b",

@@ -64,7 +64,7 @@ pub fn markdown(r: &Report) -> String {
                 "- {} in {}{new}: {}",
                 code(&p.name),
                 code(&p.path),
-                p.changes.iter().map(change).collect::<Vec<_>>().join("; ")
+                changes(&p.changes)
             );
         }
         out.push('\n');
@@ -89,7 +89,13 @@ pub fn markdown(r: &Report) -> String {
     if !r.conflicts.is_empty() {
         out.push_str("### Conflicts, left as they are\n\n");
         for (name, c) in &r.conflicts {
-            let _ = writeln!(out, "- {} {}: {}", code(name), code(&c.version), text(&c.why));
+            let _ = writeln!(
+                out,
+                "- {} {}: {}",
+                code(name),
+                code(&c.version),
+                text(&c.why)
+            );
         }
         out.push('\n');
     }
@@ -101,6 +107,34 @@ pub fn markdown(r: &Report) -> String {
         );
     }
     out
+}
+
+/// The changes of one file, the added versions of one status together (`added `1.0.0`,
+/// `1.1.0``).
+fn changes(list: &[Change]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for status in Status::ALL {
+        let added: Vec<String> = list
+            .iter()
+            .filter_map(|c| match c {
+                Change::Added { version, status: s } if *s == status => Some(code(version)),
+                _ => None,
+            })
+            .collect();
+        if !added.is_empty() {
+            let state = match status {
+                Status::Active => String::new(),
+                other => format!(" ({})", other.as_str()),
+            };
+            out.push(format!("added {}{state}", added.join(", ")));
+        }
+    }
+    out.extend(
+        list.iter()
+            .filter(|c| !matches!(c, Change::Added { .. }))
+            .map(change),
+    );
+    out.join("; ")
 }
 
 fn change(c: &Change) -> String {
@@ -119,12 +153,7 @@ fn change(c: &Change) -> String {
                 .as_deref()
                 .map(|m| format!(" ({})", text(m)))
                 .unwrap_or_default();
-            format!(
-                "{} {} → {}{why}",
-                code(version),
-                from.as_str(),
-                to.as_str()
-            )
+            format!("{} {} → {}{why}", code(version), from.as_str(), to.as_str())
         }
         Change::Recorded { registry } => format!("records its upstream {}", code(registry)),
         Change::Followed { updated_at } => format!(
@@ -175,7 +204,10 @@ mod tests {
 
     #[test]
     fn upstream_text_cannot_add_markup() {
-        assert_eq!(text("see [x](http://e) @bob #1 <b>"), "see \\[x\\]\\(http://e\\) \\@bob \\#1 \\<b\\>");
+        assert_eq!(
+            text("see [x](http://e) @bob #1 <b>"),
+            "see \\[x\\]\\(http://e\\) \\@bob \\#1 \\<b\\>"
+        );
         assert_eq!(text("a\nb"), "a b");
         assert_eq!(code("1.0.0"), "`1.0.0`");
         assert_eq!(code("a`b"), "a\\`b");
@@ -191,6 +223,11 @@ mod tests {
             ..Report::default()
         };
         let md = markdown(&r);
-        assert!(md.contains("**No changes**: nothing new for the 3 servers considered from `https://r.example`."), "{md}");
+        assert!(
+            md.contains(
+                "**No changes**: nothing new for the 3 servers considered from `https://r.example`."
+            ),
+            "{md}"
+        );
     }
 }

@@ -64,7 +64,9 @@ fn stage(target: &Path, text: &str) -> Result<PathBuf, WriteError> {
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.{}.import-tmp", std::process::id()));
     let mut file = std::fs::File::create_new(&temp).map_err(err(&temp))?;
-    let written = file.write_all(text.as_bytes()).and_then(|()| file.sync_all());
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all());
     if let Err(source) = written {
         let _ = std::fs::remove_file(&temp);
         return Err(WriteError { path: temp, source });
@@ -85,7 +87,10 @@ mod tests {
             ("servers/c/d.yaml".to_string(), "name: c/d\n".to_string()),
         ];
         write_all(&dir, &files).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.join("servers/a/b.yaml")).unwrap(), "name: a/b\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("servers/a/b.yaml")).unwrap(),
+            "name: a/b\n"
+        );
         let left: Vec<_> = std::fs::read_dir(dir.join("servers/a")).unwrap().collect();
         assert_eq!(left.len(), 1);
         // A target whose folder cannot be made: nothing renamed, no temporary file left.
@@ -94,7 +99,10 @@ mod tests {
             ("servers/a/b.yaml/c.yaml".to_string(), "x\n".to_string()),
         ];
         assert!(write_all(&dir, &bad).is_err());
-        assert_eq!(std::fs::read_to_string(dir.join("servers/a/b.yaml")).unwrap(), "name: a/b\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("servers/a/b.yaml")).unwrap(),
+            "name: a/b\n"
+        );
         assert_eq!(std::fs::read_dir(dir.join("servers/a")).unwrap().count(), 1);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -34,7 +34,14 @@ async fn listed(base: &str) -> BTreeMap<(String, String), Json> {
         if let Some(c) = &cursor {
             url.push_str(&format!("&cursor={c}"));
         }
-        let body = client.get(&url).send().await.unwrap().bytes().await.unwrap();
+        let body = client
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         let page: Json = serde_json::from_slice(&body).unwrap();
         for e in page["servers"].as_array().unwrap() {
             let key = (
@@ -97,7 +104,10 @@ async fn the_seed_imports_lints_clean_and_is_served_back_unchanged() {
     );
     let (summary, not_written) = run.stdout.split_once("### Not written").unwrap();
     for name in &refused {
-        assert!(not_written.contains(&format!("`{name}`")), "{name} not in\n{not_written}");
+        assert!(
+            not_written.contains(&format!("`{name}`")),
+            "{name} not in\n{not_written}"
+        );
         assert!(!summary.contains(&format!("`{name}` in")), "{name}");
     }
     for line in not_written.lines().filter(|l| l.starts_with("  - ")) {
@@ -109,10 +119,11 @@ async fn the_seed_imports_lints_clean_and_is_served_back_unchanged() {
         );
     }
     // Every imported file records where it came from.
-    assert!(checked.servers.iter().all(|s| s
-        .upstream
-        .as_ref()
-        .is_some_and(|u| u.registry == base && Some(u.name.as_str()) == s.name())));
+    assert!(checked.servers.iter().all(|s| {
+        s.upstream
+            .as_ref()
+            .is_some_and(|u| u.registry == base && Some(u.name.as_str()) == s.name())
+    }));
 
     // Served by `mcp-gitops serve`, each version's `server` is upstream's, value for value.
     let service = Service::start(local.path().to_path_buf()).await;
@@ -131,7 +142,13 @@ async fn the_seed_imports_lints_clean_and_is_served_back_unchanged() {
     service.stop().await;
 
     // Nothing new upstream: an update changes nothing and says so.
-    let run = mcp_gitops(args(&["import", "--update", "--repo", &repo_arg(local.path())])).await;
+    let run = mcp_gitops(args(&[
+        "import",
+        "--update",
+        "--repo",
+        &repo_arg(local.path()),
+    ]))
+    .await;
     assert_ran(&run, 0);
     assert!(run.stdout.contains("**No changes**"), "{}", run.stdout);
 }
@@ -154,7 +171,13 @@ async fn update_adds_new_versions_mirrors_status_and_never_edits_a_published_ver
     upstream.wait_served().await;
 
     let local = tempfile::tempdir().unwrap();
-    let mut list = args(&["import", "--all-versions", "--from", &upstream.base, "--repo"]);
+    let mut list = args(&[
+        "import",
+        "--all-versions",
+        "--from",
+        &upstream.base,
+        "--repo",
+    ]);
     list.push(repo_arg(local.path()));
     list.extend(IMPORTED.iter().map(|s| s.to_string()));
     assert_ran(&mcp_gitops(list).await, 0);
@@ -197,15 +220,30 @@ async fn update_adds_new_versions_mirrors_status_and_never_edits_a_published_ver
         })
         .await;
 
-    let run = mcp_gitops(args(&["import", "--update", "--repo", &repo_arg(local.path())])).await;
+    let run = mcp_gitops(args(&[
+        "import",
+        "--update",
+        "--repo",
+        &repo_arg(local.path()),
+    ]))
+    .await;
     assert_ran(&run, 0);
     let md = &run.stdout;
     assert!(md.contains("**2 files changed**"), "{md}");
     assert!(md.contains("added `2.1.0`"), "{md}");
-    assert!(md.contains("`1.0.0` active → deleted (Leaked keys; use 2.1.0)"), "{md}");
-    assert!(md.contains("`1.0.0` active → deprecated (Use beta)"), "{md}");
+    assert!(
+        md.contains("`1.0.0` active → deleted (Leaked keys; use 2.1.0)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("`1.0.0` active → deprecated (Use beta)"),
+        "{md}"
+    );
     assert!(md.contains("### Conflicts"), "{md}");
-    assert!(md.contains("`io.github.acme/WeatherStation` `1.0.0`"), "{md}");
+    assert!(
+        md.contains("`io.github.acme/WeatherStation` `1.0.0`"),
+        "{md}"
+    );
 
     // The files that did not change upstream, and the one in conflict, are as they were.
     let after = snapshot(local.path());
@@ -216,7 +254,10 @@ async fn update_adds_new_versions_mirrors_status_and_never_edits_a_published_ver
         .collect();
     assert_eq!(
         changed,
-        ["servers/com.example/alpha.yaml", "servers/io.github.acme/weather.yaml"]
+        [
+            "servers/com.example/alpha.yaml",
+            "servers/io.github.acme/weather.yaml"
+        ]
     );
     // Published versions untouched: what `lint --base` checks on the pull request.
     let checked = lint(local.path(), Some("HEAD"));
@@ -239,8 +280,7 @@ async fn update_adds_new_versions_mirrors_status_and_never_edits_a_published_ver
             assert_eq!(entry["server"], theirs[key]["server"], "{key:?}");
             let official = "io.modelcontextprotocol.registry/official";
             assert_eq!(
-                entry["_meta"][official]["status"],
-                theirs[key]["_meta"][official]["status"],
+                entry["_meta"][official]["status"], theirs[key]["_meta"][official]["status"],
                 "{key:?}"
             );
         }
@@ -253,7 +293,13 @@ async fn update_adds_new_versions_mirrors_status_and_never_edits_a_published_ver
     service.stop().await;
 
     // Run again: nothing new.
-    let run = mcp_gitops(args(&["import", "--update", "--repo", &repo_arg(local.path())])).await;
+    let run = mcp_gitops(args(&[
+        "import",
+        "--update",
+        "--repo",
+        &repo_arg(local.path()),
+    ]))
+    .await;
     assert_ran(&run, 0);
     assert!(run.stdout.contains("**No changes**"), "{}", run.stdout);
     upstream.stop().await;
@@ -281,7 +327,15 @@ async fn assert_fails_untouched(base: &str, extra: &[&str], expected: &str) {
     let local = local_following(base);
     let before = snapshot(local.path());
     let repo = repo_arg(local.path());
-    let named = ["import", "--from", base, "--repo", &repo, "com.example/alpha", "com.example/b"];
+    let named = [
+        "import",
+        "--from",
+        base,
+        "--repo",
+        &repo,
+        "com.example/alpha",
+        "com.example/b",
+    ];
     let update = ["import", "--update", "--repo", &repo];
     for list in [&named[..], &update[..]] {
         let mut list = args(list);
@@ -356,9 +410,17 @@ async fn malformed_answers_change_nothing() {
         )
     })
     .await;
-    assert_fails_untouched(&html, &[], "not a v0.1 registry answer: the body is not JSON").await;
+    assert_fails_untouched(
+        &html,
+        &[],
+        "not a v0.1 registry answer: the body is not JSON",
+    )
+    .await;
     let (shape, _b) = answering(|_| {
-        Some(json_response(200, r#"{"server":{"name":5},"servers":"none"}"#))
+        Some(json_response(
+            200,
+            r#"{"server":{"name":5},"servers":"none"}"#,
+        ))
     })
     .await;
     assert_fails_untouched(&shape, &[], "not a v0.1 registry answer").await;
@@ -372,7 +434,11 @@ async fn a_silent_upstream_times_out_and_changes_nothing() {
     let started = std::time::Instant::now();
     assert_fails_untouched(&base, &["--timeout", "1s"], "no answer within 1s").await;
     // Two runs of one request each (the named ones run side by side).
-    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -386,9 +452,19 @@ async fn a_cursor_that_loops_is_caught() {
     .await;
     let local = local_following(&base);
     let before = snapshot(local.path());
-    let run = mcp_gitops(args(&["import", "--update", "--repo", &repo_arg(local.path())])).await;
+    let run = mcp_gitops(args(&[
+        "import",
+        "--update",
+        "--repo",
+        &repo_arg(local.path()),
+    ]))
+    .await;
     assert_ran(&run, 2);
-    assert!(run.stderr.contains("the cursor came back"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the cursor came back"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(snapshot(local.path()), before);
 }
 
@@ -407,7 +483,12 @@ async fn a_private_upstream_takes_a_token_file_and_the_token_goes_nowhere_else()
     std::fs::write(&token_file, format!("{token}\n")).unwrap();
     let repo = repo_arg(local.path());
     let without = mcp_gitops(args(&[
-        "import", "--from", &upstream.base, "--repo", &repo, "com.example/alpha",
+        "import",
+        "--from",
+        &upstream.base,
+        "--repo",
+        &repo,
+        "com.example/alpha",
     ]))
     .await;
     assert_ran(&without, 2);
@@ -465,7 +546,10 @@ async fn a_private_upstream_takes_a_token_file_and_the_token_goes_nowhere_else()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_json_files_are_converted_and_what_would_not_lint_is_refused() {
     let local = tempfile::tempdir().unwrap();
-    write_files(local.path(), &[("registry.yaml", "allowedNamespaces: [com.example]\n")]);
+    write_files(
+        local.path(),
+        &[("registry.yaml", "allowedNamespaces: [com.example]\n")],
+    );
     let inputs = tempfile::tempdir().unwrap();
     let doc = |name: &str, version: &str, description: &str| {
         serde_json::json!({
@@ -477,9 +561,18 @@ async fn server_json_files_are_converted_and_what_would_not_lint_is_refused() {
         .to_string()
     };
     let files = [
-        ("one.json", doc("com.example/fromfile", "1.0.0", "From a file")),
-        ("two.json", doc("com.example/fromfile", "1.1.0", "From a file, again")),
-        ("other.json", doc("io.github.other/x", "1.0.0", "Not allowed here")),
+        (
+            "one.json",
+            doc("com.example/fromfile", "1.0.0", "From a file"),
+        ),
+        (
+            "two.json",
+            doc("com.example/fromfile", "1.1.0", "From a file, again"),
+        ),
+        (
+            "other.json",
+            doc("io.github.other/x", "1.0.0", "Not allowed here"),
+        ),
     ];
     let mut list = args(&["import", "--repo", &repo_arg(local.path()), "--file"]);
     for (name, text) in &files {
@@ -497,9 +590,13 @@ async fn server_json_files_are_converted_and_what_would_not_lint_is_refused() {
 
     let run = mcp_gitops(list.clone()).await;
     assert_ran(&run, 1);
-    assert!(run.stdout.contains("[namespace-not-allowed]"), "{}", run.stdout);
-    let written = std::fs::read_to_string(local.path().join("servers/com.example/fromfile.yaml"))
-        .unwrap();
+    assert!(
+        run.stdout.contains("[namespace-not-allowed]"),
+        "{}",
+        run.stdout
+    );
+    let written =
+        std::fs::read_to_string(local.path().join("servers/com.example/fromfile.yaml")).unwrap();
     assert!(written.contains("versions:"), "{written}");
     assert!(!written.contains("upstream:"), "{written}");
     assert!(!local.path().join("servers/io.github.other").exists());
