@@ -149,7 +149,7 @@ pub async fn import(args: &ImportArgs) -> Result<Report, ImportError> {
         report.command = "import".to_string();
         named_work(args, limits, &mut report).await?
     };
-    report.considered = work.len();
+    report.considered += work.len();
 
     // Every fetch succeeded: now decide each file, in memory.
     let mut candidates = Vec::new();
@@ -367,13 +367,31 @@ async fn update_work(
             None => HashMap::new(),
         };
         for (def, up) in defs {
+            let name = def.name().unwrap_or(&up.name).to_string();
+            if up.name != name {
+                // Upstream's documents carry their own name: following them under another
+                // would rename every version.
+                let why = format!(
+                    "the file follows {} upstream but defines {name}; import follows a server under its own name only, so it is left as it is",
+                    up.name
+                );
+                report.considered += 1;
+                report.conflicts.push((
+                    name,
+                    plan::Conflict {
+                        version: String::new(),
+                        why,
+                    },
+                ));
+                continue;
+            }
             let mark = up.updated_at.as_deref().and_then(plan::parse_time);
             let entries = match mark {
                 Some(_) => listed.get(&up.name).cloned().unwrap_or_default(),
                 None => fetch::versions(&remote, &up.name, true).await?,
             };
             work.push(Work {
-                name: def.name().unwrap_or(&up.name).to_string(),
+                name,
                 entries,
                 record: Some(Upstream {
                     registry: up.registry.clone(),

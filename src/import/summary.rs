@@ -89,13 +89,11 @@ pub fn markdown(r: &Report) -> String {
     if !r.conflicts.is_empty() {
         out.push_str("### Conflicts, left as they are\n\n");
         for (name, c) in &r.conflicts {
-            let _ = writeln!(
-                out,
-                "- {} {}: {}",
-                code(name),
-                code(&c.version),
-                text(&c.why)
-            );
+            let version = match c.version.as_str() {
+                "" => String::new(),
+                v => format!(" {}", code(v)),
+            };
+            let _ = writeln!(out, "- {}{version}: {}", code(name), text(&c.why));
         }
         out.push('\n');
     }

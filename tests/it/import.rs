@@ -608,3 +608,44 @@ async fn server_json_files_are_converted_and_what_would_not_lint_is_refused() {
     assert_ran(&again, 1);
     assert!(!again.stdout.contains("### Changes"), "{}", again.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_follows_another_name_is_left_alone_and_said_so() {
+    let (base, _task) = answering(|_| {
+        Some(json_response(
+            200,
+            r#"{"servers":[],"metadata":{"count":0}}"#,
+        ))
+    })
+    .await;
+    let local = tempfile::tempdir().unwrap();
+    let renamed = format!(
+        "name: com.example/alpha\ndescription: Alpha\nversion: \"1.0.0\"\nupstream:\n  registry: {base}\n  name: com.example/original\n  updatedAt: \"2025-01-01T00:00:00Z\"\n"
+    );
+    write_files(
+        local.path(),
+        &[("servers/com.example/alpha.yaml", &renamed)],
+    );
+    let before = snapshot(local.path());
+    let run = mcp_gitops(args(&[
+        "import",
+        "--update",
+        "--repo",
+        &repo_arg(local.path()),
+    ]))
+    .await;
+    assert_ran(&run, 0);
+    assert!(
+        run.stdout
+            .contains("**No changes**: nothing new for the 1 server"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("- `com.example/alpha`: the file follows com.example/original upstream"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(snapshot(local.path()), before);
+}
