@@ -118,6 +118,10 @@ async fn the_seed_imports_lints_clean_and_is_served_back_unchanged() {
             "{line}"
         );
     }
+    // Written as YAML for review (JSON, which is YAML too, only when YAML would not read back).
+    for (path, bytes) in snapshot(local.path()) {
+        assert!(!bytes.starts_with(b"{"), "{} is JSON", path.display());
+    }
     // Every imported file records where it came from.
     assert!(checked.servers.iter().all(|s| {
         s.upstream
