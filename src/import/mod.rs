@@ -26,7 +26,7 @@ pub use summary::Report;
 
 use crate::check::diagnostic::Diagnostic;
 use crate::check::model::{ServerDef, Status};
-use crate::check::upstream::Upstream;
+use crate::check::upstream::{self, Upstream};
 use crate::check::{dir, validate};
 use crate::remote::{Limits, Remote, RemoteError};
 use fetch::Entry;
@@ -221,6 +221,10 @@ async fn named_work(
 ) -> Result<Vec<Work>, ImportError> {
     let from = args.from.as_deref().unwrap_or(OFFICIAL_REGISTRY);
     let remote = Remote::new(from, args.token_file.as_deref(), limits)?;
+    // The URL goes into every file it writes, for everyone who reads the repository.
+    if let Err(why) = upstream::registry_url(remote.base()) {
+        return Err(ImportError::Usage(format!("--from {why}")));
+    }
     report.registries.push(remote.base().to_string());
     let mut wanted = Vec::new();
     for arg in &args.servers {
