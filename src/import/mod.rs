@@ -40,6 +40,10 @@ pub const EXIT_DONE: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_CANNOT_RUN: u8 = 2;
 
+/// How long all the fetches of one import may take together, whatever each request's
+/// timeout: a registry that answers each request just in time cannot keep it running.
+const MAX_FETCH_TIME: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// Requests in flight at once when servers are named: enough to hide a round trip, few enough
 /// not to load a registry.
 const CONCURRENCY: usize = 8;
@@ -58,6 +62,8 @@ pub enum ImportError {
     File(#[from] from_files::FileError),
     #[error(transparent)]
     Write(#[from] write::WriteError),
+    #[error("the fetches took longer than {}; stopped", humantime::format_duration(*.0))]
+    TooSlow(std::time::Duration),
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
 }
@@ -139,16 +145,21 @@ pub async fn import(args: &ImportArgs) -> Result<Report, ImportError> {
         dry_run: args.dry_run,
         ..Report::default()
     };
-    let work = if args.update {
-        report.command = "import --update".to_string();
-        update_work(args, &local, limits, &mut report).await?
-    } else if !args.file.is_empty() {
-        report.command = "import --file".to_string();
-        file_work(&args.file)?
-    } else {
-        report.command = "import".to_string();
-        named_work(args, limits, &mut report).await?
+    let fetching = async {
+        if args.update {
+            report.command = "import --update".to_string();
+            update_work(args, &local, limits, &mut report).await
+        } else if !args.file.is_empty() {
+            report.command = "import --file".to_string();
+            file_work(&args.file)
+        } else {
+            report.command = "import".to_string();
+            named_work(args, limits, &mut report).await
+        }
     };
+    let work = tokio::time::timeout(MAX_FETCH_TIME, fetching)
+        .await
+        .map_err(|_| ImportError::TooSlow(MAX_FETCH_TIME))??;
     report.considered += work.len();
 
     // Every fetch succeeded: now decide each file, in memory.
