@@ -296,7 +296,8 @@ async fn update_adds_new_versions_mirrors_status_and_never_edits_a_published_ver
     assert!(page.contains(&upstream.base), "{page}");
     service.stop().await;
 
-    // Run again: nothing new.
+    // Run again: nothing new, and the conflict, still unsettled, is reported again.
+    let before = snapshot(local.path());
     let run = mcp_gitops(args(&[
         "import",
         "--update",
@@ -306,6 +307,13 @@ async fn update_adds_new_versions_mirrors_status_and_never_edits_a_published_ver
     .await;
     assert_ran(&run, 0);
     assert!(run.stdout.contains("**No changes**"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("`io.github.acme/WeatherStation` `1.0.0`"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(snapshot(local.path()), before);
     upstream.stop().await;
 }
 
