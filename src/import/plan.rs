@@ -10,6 +10,9 @@ use crate::check::upstream::Upstream;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+/// Keys of a server file that are not server.json's.
+const RESERVED: [&str; 5] = ["status", "statusMessage", "latest", "versions", "upstream"];
+
 /// Which upstream versions the file lacks are added.
 #[derive(Clone, Copy, Debug)]
 pub enum Adding {
@@ -112,6 +115,19 @@ pub fn merge(
             .clone()
             .filter(|_| entry.status != Status::Active);
         let doc = registry_managed_removed(entry.server);
+        // A key the file form gives a meaning of its own would not be served back as sent.
+        if let Some(key) = RESERVED.iter().find(|k| doc.contains_key(**k)) {
+            conflicts.push(Conflict {
+                version: entry.version.clone(),
+                why: format!(
+                    "upstream's server.json holds the key {key}, which this registry's files use for their own fields; not imported"
+                ),
+            });
+            if let Some(at) = entry.updated_at.as_deref().and_then(parse_time) {
+                conflicted.push(at);
+            }
+            continue;
+        }
         match form
             .versions
             .iter_mut()
@@ -297,6 +313,17 @@ mod tests {
         assert_eq!(update.conflicts.len(), 1);
         assert_eq!(update.form.versions[1].doc["description"], "B");
         assert_eq!(update.form.versions.len(), 3);
+        let mut odd = entry("4.0.0", Status::Active, "B", "2025-03-03T00:00:00Z");
+        odd.server.insert("latest".into(), json!("4.0.0"));
+        let refused = merge(
+            "io.github.a/b",
+            "servers/io.github.a/b.yaml",
+            Some(update.form.clone()),
+            vec![odd],
+            Some(record()),
+            Adding::All,
+        );
+        assert!(!refused.changed() && refused.conflicts[0].why.contains("key latest"));
         // The conflict (at 03-01) holds the mark before it, so the next update sees it again.
         let mark = |p: &Planned| p.form.upstream.as_ref().unwrap().updated_at.clone();
         assert_eq!(mark(&update).as_deref(), Some("2025-02-01T00:00:00Z"));
