@@ -175,7 +175,22 @@ pub async fn import(args: &ImportArgs) -> Result<Report, ImportError> {
             });
             continue;
         }
-        let form = existing.and_then(|d| file_form::from_def(d));
+        let form = match existing.map(|d| file_form::from_def(d)) {
+            None => None,
+            Some(Some(form)) => Some(form),
+            Some(None) => {
+                // Never the case for a file without errors; never overwrite what is not read.
+                let why = "the file could not be read back into its versions; left as it is";
+                report.conflicts.push((
+                    w.name,
+                    plan::Conflict {
+                        version: String::new(),
+                        why: why.to_string(),
+                    },
+                ));
+                continue;
+            }
+        };
         let planned: Planned = plan::merge(&w.name, &path, form, w.entries, w.record, w.adding);
         report.conflicts.extend(
             planned
