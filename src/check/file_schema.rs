@@ -13,6 +13,7 @@ use crate::check::schema::{
     TEXT_LEN, THEMES, TRANSPORT_URL_PATTERN, VERSION_MAX,
 };
 use crate::check::upstream;
+use crate::check::{labels, views};
 use serde_json::{Value, json};
 
 const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -78,11 +79,12 @@ pub fn server_file() -> Value {
                             "type": "object",
                             "allOf": [{ "$ref": "#/$defs/server" }],
                             "required": ["version"],
-                            "not": { "required": [upstream::KEY] },
+                            "not": { "anyOf": [{ "required": [upstream::KEY] }, { "required": [labels::KEY] }] },
                             "properties": registry_fields
                         }
                     },
                     (upstream::KEY): { "$ref": "#/$defs/upstream" },
+                    (labels::KEY): labels_schema(),
                     "latest": {
                         "type": "string",
                         "description": "Pins the version served as latest (default: the highest semantic version that is not deleted)."
@@ -235,6 +237,8 @@ pub fn server_file() -> Value {
 
 /// The schema of `registry.yaml`.
 pub fn registry_file() -> Value {
+    let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    let words = |what: &str| json!({ "type": "array", "description": what, "items": { "type": "string", "minLength": 1 } });
     json!({
         "$schema": DRAFT,
         "title": "mcp-gitops registry.yaml",
@@ -247,6 +251,16 @@ pub fn registry_file() -> Value {
                 "description": "Globs a server's namespace must match, e.g. com.example or io.github.acme-*.",
                 "items": { "type": "string", "minLength": 1 }
             },
+            "views": {
+                "description": "More registries from this repository, each at /{view}/v0.1/servers, selecting servers by namespace, label or name.",
+                "type": "object",
+                "propertyNames": { "pattern": views::NAME_PATTERN, "not": { "enum": views::RESERVED } },
+                "additionalProperties": { "$ref": "#/$defs/view" }
+            },
+            "rootRegistry": {
+                "description": "false: serve only the views, not the registry of every server at /v0.1/servers.",
+                "type": "boolean"
+            },
             "allowlist": {
                 "description": "The servers are enforced by client allowlists (`mcp-gitops allowlist`): entries to add that are not servers of the registry.",
                 "type": ["object", "null"],
@@ -258,6 +272,31 @@ pub fn registry_file() -> Value {
             }
         },
         "$defs": {
+            "view": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "description": { "type": "string", "minLength": 1 },
+                    "namespaces": words("Globs on the namespace, or on the whole name with a `/`."),
+                    "labels": {
+                        "type": "array",
+                        "description": "Servers with any of these labels.",
+                        "items": { "type": "string", "pattern": labels::PATTERN }
+                    },
+                    "status": {
+                        "type": "array",
+                        "description": "The version statuses kept (default: all).",
+                        "items": { "enum": statuses }
+                    },
+                    "include": words("Servers (names or globs) selected whatever the rest says."),
+                    "exclude": words("Servers (names or globs) taken away, last."),
+                    "readTokenFile": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "A file on the serving host holding a token this view's API also accepts."
+                    }
+                }
+            },
             "entry": {
                 "type": "object",
                 "minProperties": 1,
@@ -273,10 +312,21 @@ pub fn registry_file() -> Value {
     })
 }
 
-/// The registry's fields of a one-version file, and `upstream`.
+/// The registry's fields of a one-version file, and `upstream` and `labels`.
 fn with_upstream(mut fields: Value) -> Value {
     fields[upstream::KEY] = json!({ "$ref": "#/$defs/upstream" });
+    fields[labels::KEY] = labels_schema();
     fields
+}
+
+/// `labels:`, which registry.yaml's views select servers by.
+fn labels_schema() -> Value {
+    json!({
+        "type": "array",
+        "uniqueItems": true,
+        "description": "Labels registry.yaml's views select this server by (e.g. approved).",
+        "items": { "type": "string", "pattern": labels::PATTERN }
+    })
 }
 
 fn text() -> Value {

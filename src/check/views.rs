@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 /// A view's name is the first segment of its URLs: `^[a-z0-9][a-z0-9-]{0,62}$`, and none of the
 /// segments the root registry's own routes take.
 pub const NAME_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
-const RESERVED: [&str; 11] = [
+pub const RESERVED: [&str; 11] = [
     "v0",
     "v01",
     "servers",

@@ -8,6 +8,8 @@ use std::time::Duration;
 pub const OFFICIAL_REGISTRY: &str = "https://registry.modelcontextprotocol.io";
 
 #[derive(Clone, Debug, Args)]
+// Each flag's help under it, as `lint --help` prints them (and the workflow tests read them).
+#[command(next_line_help = true)]
 pub struct ImportArgs {
     /// The servers to import by name, each the latest version, or the one after `@`
     /// (`io.github.github/github-mcp-server@0.18.0`).

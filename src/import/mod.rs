@@ -26,7 +26,7 @@ pub use summary::Report;
 
 use crate::check::diagnostic::Diagnostic;
 use crate::check::model::{ServerDef, Status};
-use crate::check::upstream::Upstream;
+use crate::check::upstream::{self, Upstream};
 use crate::check::{dir, validate};
 use crate::remote::{Limits, Remote, RemoteError};
 use fetch::Entry;
@@ -39,6 +39,10 @@ use std::process::ExitCode;
 pub const EXIT_DONE: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_CANNOT_RUN: u8 = 2;
+
+/// How long all the fetches of one import may take together, whatever each request's
+/// timeout: a registry that answers each request just in time cannot keep it running.
+const MAX_FETCH_TIME: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// Requests in flight at once when servers are named: enough to hide a round trip, few enough
 /// not to load a registry.
@@ -58,6 +62,8 @@ pub enum ImportError {
     File(#[from] from_files::FileError),
     #[error(transparent)]
     Write(#[from] write::WriteError),
+    #[error("the fetches took longer than {}; stopped", humantime::format_duration(*.0))]
+    TooSlow(std::time::Duration),
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
 }
@@ -139,17 +145,22 @@ pub async fn import(args: &ImportArgs) -> Result<Report, ImportError> {
         dry_run: args.dry_run,
         ..Report::default()
     };
-    let work = if args.update {
-        report.command = "import --update".to_string();
-        update_work(args, &local, limits, &mut report).await?
-    } else if !args.file.is_empty() {
-        report.command = "import --file".to_string();
-        file_work(&args.file)?
-    } else {
-        report.command = "import".to_string();
-        named_work(args, limits, &mut report).await?
+    let fetching = async {
+        if args.update {
+            report.command = "import --update".to_string();
+            update_work(args, &local, limits, &mut report).await
+        } else if !args.file.is_empty() {
+            report.command = "import --file".to_string();
+            file_work(&args.file)
+        } else {
+            report.command = "import".to_string();
+            named_work(args, limits, &mut report).await
+        }
     };
-    report.considered = work.len();
+    let work = tokio::time::timeout(MAX_FETCH_TIME, fetching)
+        .await
+        .map_err(|_| ImportError::TooSlow(MAX_FETCH_TIME))??;
+    report.considered += work.len();
 
     // Every fetch succeeded: now decide each file, in memory.
     let mut candidates = Vec::new();
@@ -164,7 +175,22 @@ pub async fn import(args: &ImportArgs) -> Result<Report, ImportError> {
             });
             continue;
         }
-        let form = existing.and_then(|d| file_form::from_def(d));
+        let form = match existing.map(|d| file_form::from_def(d)) {
+            None => None,
+            Some(Some(form)) => Some(form),
+            Some(None) => {
+                // Never the case for a file without errors; never overwrite what is not read.
+                let why = "the file could not be read back into its versions; left as it is";
+                report.conflicts.push((
+                    w.name,
+                    plan::Conflict {
+                        version: String::new(),
+                        why: why.to_string(),
+                    },
+                ));
+                continue;
+            }
+        };
         let planned: Planned = plan::merge(&w.name, &path, form, w.entries, w.record, w.adding);
         report.conflicts.extend(
             planned
@@ -221,6 +247,10 @@ async fn named_work(
 ) -> Result<Vec<Work>, ImportError> {
     let from = args.from.as_deref().unwrap_or(OFFICIAL_REGISTRY);
     let remote = Remote::new(from, args.token_file.as_deref(), limits)?;
+    // The URL goes into every file it writes, for everyone who reads the repository.
+    if let Err(why) = upstream::registry_url(remote.base()) {
+        return Err(ImportError::Usage(format!("--from {why}")));
+    }
     report.registries.push(remote.base().to_string());
     let mut wanted = Vec::new();
     for arg in &args.servers {
@@ -367,13 +397,31 @@ async fn update_work(
             None => HashMap::new(),
         };
         for (def, up) in defs {
+            let name = def.name().unwrap_or(&up.name).to_string();
+            if up.name != name {
+                // Upstream's documents carry their own name: following them under another
+                // would rename every version.
+                let why = format!(
+                    "the file follows {} upstream but defines {name}; import follows a server under its own name only, so it is left as it is",
+                    up.name
+                );
+                report.considered += 1;
+                report.conflicts.push((
+                    name,
+                    plan::Conflict {
+                        version: String::new(),
+                        why,
+                    },
+                ));
+                continue;
+            }
             let mark = up.updated_at.as_deref().and_then(plan::parse_time);
             let entries = match mark {
                 Some(_) => listed.get(&up.name).cloned().unwrap_or_default(),
                 None => fetch::versions(&remote, &up.name, true).await?,
             };
             work.push(Work {
-                name: def.name().unwrap_or(&up.name).to_string(),
+                name,
                 entries,
                 record: Some(Upstream {
                     registry: up.registry.clone(),

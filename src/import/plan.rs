@@ -10,6 +10,9 @@ use crate::check::upstream::Upstream;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+/// Keys of a server file that are not server.json's.
+const RESERVED: [&str; 5] = ["status", "statusMessage", "latest", "versions", "upstream"];
+
 /// Which upstream versions the file lacks are added.
 #[derive(Clone, Copy, Debug)]
 pub enum Adding {
@@ -97,13 +100,14 @@ pub fn merge(
     fn same(u: &Upstream) -> (&str, &str) {
         (u.registry.as_str(), u.name.as_str())
     }
-    let mut newest = match (&form.upstream, &record) {
+    let before_mark = match (&form.upstream, &record) {
         (Some(before), Some(now)) if same(before) == same(now) => before.updated_at.clone(),
         _ => None,
     };
+    // The times of the entries settled here, and of those in conflict.
+    let mut settled: Vec<(OffsetDateTime, String)> = Vec::new();
+    let mut conflicted: Vec<OffsetDateTime> = Vec::new();
     for entry in entries {
-        // A conflict does not move the mark: the next update reports it again, until a
-        // person settles it.
         let conflicts_before = conflicts.len();
         let updated_at = entry.updated_at.clone();
         let message = entry
@@ -111,6 +115,19 @@ pub fn merge(
             .clone()
             .filter(|_| entry.status != Status::Active);
         let doc = registry_managed_removed(entry.server);
+        // A key the file form gives a meaning of its own would not be served back as sent.
+        if let Some(key) = RESERVED.iter().find(|k| doc.contains_key(**k)) {
+            conflicts.push(Conflict {
+                version: entry.version.clone(),
+                why: format!(
+                    "upstream's server.json holds the key {key}, which this registry's files use for their own fields; not imported"
+                ),
+            });
+            if let Some(at) = entry.updated_at.as_deref().and_then(parse_time) {
+                conflicted.push(at);
+            }
+            continue;
+        }
         match form
             .versions
             .iter_mut()
@@ -160,16 +177,23 @@ pub fn merge(
                 }
             }
         }
-        if conflicts.len() == conflicts_before
-            && let Some(at) = updated_at
-            && newest
-                .as_deref()
-                .and_then(parse_time)
-                .is_none_or(|n| parse_time(&at).is_some_and(|t| t > n))
-        {
-            newest = Some(at);
+        if let Some((at, text)) = updated_at.and_then(|t| Some((parse_time(&t)?, t))) {
+            if conflicts.len() == conflicts_before {
+                settled.push((at, text));
+            } else {
+                conflicted.push(at);
+            }
         }
     }
+    // The mark moves to the newest settled change, but never past a conflict: the next
+    // update asks again from before it and reports it again, until a person settles it.
+    let cap = conflicted.into_iter().min();
+    let newest = settled
+        .into_iter()
+        .filter(|(at, _)| cap.is_none_or(|c| *at < c))
+        .chain(before_mark.and_then(|t| Some((parse_time(&t)?, t))))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, text)| text);
     if let Some(mut record) = record {
         record.updated_at = newest;
         let before = form.upstream.take();
@@ -289,16 +313,45 @@ mod tests {
         assert_eq!(update.conflicts.len(), 1);
         assert_eq!(update.form.versions[1].doc["description"], "B");
         assert_eq!(update.form.versions.len(), 3);
+        let mut odd = entry("4.0.0", Status::Active, "B", "2025-03-03T00:00:00Z");
+        odd.server.insert("latest".into(), json!("4.0.0"));
+        let refused = merge(
+            "io.github.a/b",
+            "servers/io.github.a/b.yaml",
+            Some(update.form.clone()),
+            vec![odd],
+            Some(record()),
+            Adding::All,
+        );
+        assert!(!refused.changed() && refused.conflicts[0].why.contains("key latest"));
+        // The conflict (at 03-01) holds the mark before it, so the next update sees it again.
+        let mark = |p: &Planned| p.form.upstream.as_ref().unwrap().updated_at.clone();
+        assert_eq!(mark(&update).as_deref(), Some("2025-02-01T00:00:00Z"));
 
-        // Nothing new: nothing to write.
+        // Settled upstream: the mark moves on, and then there is nothing to write.
+        let settled = vec![entry("3.0.0", Status::Active, "B", "2025-03-02T00:00:00Z")];
         let again = merge(
             "io.github.a/b",
             "servers/io.github.a/b.yaml",
             Some(update.form.clone()),
-            vec![entry("3.0.0", Status::Active, "B", "2025-03-02T00:00:00Z")],
+            settled.clone(),
             Some(record()),
             Adding::PublishedAfter(None),
         );
-        assert!(!again.changed(), "{:?}", again.changes);
+        assert_eq!(
+            again.changes,
+            [Change::Followed {
+                updated_at: "2025-03-02T00:00:00Z".into()
+            }]
+        );
+        let still = merge(
+            "io.github.a/b",
+            "servers/io.github.a/b.yaml",
+            Some(again.form.clone()),
+            settled,
+            Some(record()),
+            Adding::PublishedAfter(None),
+        );
+        assert!(!still.changed(), "{:?}", still.changes);
     }
 }

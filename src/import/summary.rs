@@ -64,7 +64,7 @@ pub fn markdown(r: &Report) -> String {
                 "- {} in {}{new}: {}",
                 code(&p.name),
                 code(&p.path),
-                p.changes.iter().map(change).collect::<Vec<_>>().join("; ")
+                changes(&p.changes)
             );
         }
         out.push('\n');
@@ -89,13 +89,11 @@ pub fn markdown(r: &Report) -> String {
     if !r.conflicts.is_empty() {
         out.push_str("### Conflicts, left as they are\n\n");
         for (name, c) in &r.conflicts {
-            let _ = writeln!(
-                out,
-                "- {} {}: {}",
-                code(name),
-                code(&c.version),
-                text(&c.why)
-            );
+            let version = match c.version.as_str() {
+                "" => String::new(),
+                v => format!(" {}", code(v)),
+            };
+            let _ = writeln!(out, "- {}{version}: {}", code(name), text(&c.why));
         }
         out.push('\n');
     }
@@ -107,6 +105,34 @@ pub fn markdown(r: &Report) -> String {
         );
     }
     out
+}
+
+/// The changes of one file, the added versions of one status together (`added `1.0.0`,
+/// `1.1.0``).
+fn changes(list: &[Change]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for status in Status::ALL {
+        let added: Vec<String> = list
+            .iter()
+            .filter_map(|c| match c {
+                Change::Added { version, status: s } if *s == status => Some(code(version)),
+                _ => None,
+            })
+            .collect();
+        if !added.is_empty() {
+            let state = match status {
+                Status::Active => String::new(),
+                other => format!(" ({})", other.as_str()),
+            };
+            out.push(format!("added {}{state}", added.join(", ")));
+        }
+    }
+    out.extend(
+        list.iter()
+            .filter(|c| !matches!(c, Change::Added { .. }))
+            .map(change),
+    );
+    out.join("; ")
 }
 
 fn change(c: &Change) -> String {

@@ -118,6 +118,10 @@ async fn the_seed_imports_lints_clean_and_is_served_back_unchanged() {
             "{line}"
         );
     }
+    // Written as YAML for review (JSON, which is YAML too, only when YAML would not read back).
+    for (path, bytes) in snapshot(local.path()) {
+        assert!(!bytes.starts_with(b"{"), "{} is JSON", path.display());
+    }
     // Every imported file records where it came from.
     assert!(checked.servers.iter().all(|s| {
         s.upstream
@@ -292,7 +296,8 @@ async fn update_adds_new_versions_mirrors_status_and_never_edits_a_published_ver
     assert!(page.contains(&upstream.base), "{page}");
     service.stop().await;
 
-    // Run again: nothing new.
+    // Run again: nothing new, and the conflict, still unsettled, is reported again.
+    let before = snapshot(local.path());
     let run = mcp_gitops(args(&[
         "import",
         "--update",
@@ -302,6 +307,13 @@ async fn update_adds_new_versions_mirrors_status_and_never_edits_a_published_ver
     .await;
     assert_ran(&run, 0);
     assert!(run.stdout.contains("**No changes**"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("`io.github.acme/WeatherStation` `1.0.0`"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(snapshot(local.path()), before);
     upstream.stop().await;
 }
 
@@ -607,4 +619,45 @@ async fn server_json_files_are_converted_and_what_would_not_lint_is_refused() {
     let again = mcp_gitops(list).await;
     assert_ran(&again, 1);
     assert!(!again.stdout.contains("### Changes"), "{}", again.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_follows_another_name_is_left_alone_and_said_so() {
+    let (base, _task) = answering(|_| {
+        Some(json_response(
+            200,
+            r#"{"servers":[],"metadata":{"count":0}}"#,
+        ))
+    })
+    .await;
+    let local = tempfile::tempdir().unwrap();
+    let renamed = format!(
+        "name: com.example/alpha\ndescription: Alpha\nversion: \"1.0.0\"\nupstream:\n  registry: {base}\n  name: com.example/original\n  updatedAt: \"2025-01-01T00:00:00Z\"\n"
+    );
+    write_files(
+        local.path(),
+        &[("servers/com.example/alpha.yaml", &renamed)],
+    );
+    let before = snapshot(local.path());
+    let run = mcp_gitops(args(&[
+        "import",
+        "--update",
+        "--repo",
+        &repo_arg(local.path()),
+    ]))
+    .await;
+    assert_ran(&run, 0);
+    assert!(
+        run.stdout
+            .contains("**No changes**: nothing new for the 1 server"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("- `com.example/alpha`: the file follows com.example/original upstream"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(snapshot(local.path()), before);
 }

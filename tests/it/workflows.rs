@@ -201,7 +201,7 @@ fn invocations(script: &str) -> Vec<Vec<String>> {
 fn check_invocation(args: &[String]) -> Vec<String> {
     let top = options(&help(&[]));
     let mut problems = Vec::new();
-    let subcommands = ["serve", "lint"];
+    let subcommands = ["serve", "lint", "import"];
     let (sub, rest): (&str, &[String]) = match args.first() {
         Some(s) if subcommands.contains(&s.as_str()) => (s, &args[1..]),
         Some(s) if !s.starts_with('-') => {
@@ -420,6 +420,22 @@ fn github_workflow_uses_the_action_with_inputs_it_declares() {
             "action.yml never passes `{needed}`"
         );
     }
+}
+
+#[test]
+fn the_import_workflow_uses_existing_flags_and_opens_a_pull_request() {
+    let wf = yaml(&root().join("example-repo/.github/workflows/import-update.yml"));
+    let mut scripts = Vec::new();
+    for job in wf["jobs"].as_object().unwrap().values() {
+        for step in job["steps"].as_array().unwrap() {
+            scripts.extend(strings(&step["run"]));
+        }
+    }
+    let all = check_all("import-update.yml", &scripts);
+    assert!(uses_flag(&all, "--update", None), "{all:?}");
+    assert!(uses_flag(&all, "--summary-file", None), "{all:?}");
+    assert!(wf["on"]["schedule"].is_array());
+    assert!(scripts.iter().any(|s| s.contains("gh pr create")));
 }
 
 #[test]

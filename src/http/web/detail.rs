@@ -484,7 +484,7 @@ fn upstream_fact(out: &mut String, upstream: &Json) {
     );
     let _ = write!(
         out,
-        "<dt>Imported from</dt><dd id=\"upstream\">{} as <code>{}</code> (<a href=\"{}\" rel=\"noopener noreferrer\">its versions there</a>); updates arrive by pull request</dd>",
+        "<dt>Imported from</dt><dd id=\"upstream\">{} as <code>{}</code> (<a href=\"{}\" rel=\"noopener noreferrer\">its versions there</a>), followed by <code>mcp-gitops import --update</code></dd>",
         external(registry),
         esc(name),
         esc(&versions)
