@@ -29,5 +29,6 @@ mod rules;
 mod schema;
 mod seed;
 mod serve_socket;
+mod views;
 mod web;
 mod workflows;
