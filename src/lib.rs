@@ -18,7 +18,7 @@
 //! At the root: `main.rs` and `cli.rs` (the command line), `server.rs` (the wiring of `serve`),
 //! `init.rs` (a new registry repository, from the templates in `init/`),
 //! `process.rs` (open-files limit, panic hook, SIGHUP), and small leaves every floor may use
-//! (`parallel`, `error_chain`, `secret_file`, `synth`, `duration`).
+//! (`parallel`, `error_chain`, `secret_file`, `synth`, `duration`, `uri_component`).
 
 pub mod check;
 pub mod cli;
@@ -38,3 +38,4 @@ pub mod secret_file;
 pub mod server;
 pub mod store;
 pub mod synth;
+pub mod uri_component;

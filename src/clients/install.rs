@@ -4,20 +4,7 @@
 //! matching `inputs` entry, never literal values. Mirrors how VS Code itself turns a registry
 //! entry into a configuration, so a link from here installs what VS Code's gallery would.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value as Json, json};
-
-/// What `encodeURIComponent` leaves alone: VS Code decodes the link with `decodeURIComponent`.
-const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
 
 /// One way to install a version: a package run over stdio, or a remote endpoint.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,7 +72,7 @@ impl InstallOption {
     pub fn install_url(&self, scheme: &str, name: &str) -> String {
         format!(
             "{scheme}:mcp/install?{}",
-            utf8_percent_encode(&self.install_json(name), URI_COMPONENT)
+            crate::uri_component::encode(&self.install_json(name))
         )
     }
 }

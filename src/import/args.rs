@@ -46,7 +46,7 @@ pub struct ImportArgs {
     pub token_file: Option<PathBuf>,
 
     /// How long one request may take, from connecting to the last byte (`500ms`, `20s`).
-    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = crate::duration::parse_duration)]
     pub timeout: Duration,
 
     /// Print what would change; write nothing.
@@ -56,18 +56,4 @@ pub struct ImportArgs {
     /// Also write the Markdown summary to this file (a pull request's body).
     #[arg(long, value_name = "FILE")]
     pub summary_file: Option<PathBuf>,
-}
-
-/// A duration as people write it (`500ms`, `20s`, `1m`), or a number of seconds; never zero.
-fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let d = match text.parse::<u64>() {
-        Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => humantime::parse_duration(text)
-            .map_err(|e| format!("`{text}` is not a duration like 500ms, 20s or 1m ({e})"))?,
-    };
-    if d.is_zero() {
-        return Err("the timeout must be above zero".to_string());
-    }
-    Ok(d)
 }

@@ -7,21 +7,8 @@ use super::session::{Call, Session, status_words};
 use super::shape::{self, Key};
 use super::vscode::Listing;
 use crate::remote::{Answer, Request};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 const CLIENT: Client = Client::CopilotCli;
-
-/// `encodeURIComponent`'s set: what clients encode in a name (`/` becomes `%2F`).
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
 
 /// A name no registry holds (a valid name in a namespace of our own).
 const UNKNOWN: &str = "io.github.mcp-gitops/check-no-such-server";
@@ -43,10 +30,7 @@ pub async fn lookups(s: &mut Session, listing: &Listing) {
 }
 
 pub(super) fn path(name: &str, rest: &str) -> String {
-    format!(
-        "/v0.1/servers/{}{rest}",
-        utf8_percent_encode(name, COMPONENT)
-    )
+    format!("/v0.1/servers/{}{rest}", crate::uri_component::encode(name))
 }
 
 async fn lookup(s: &mut Session, key: &Key) {

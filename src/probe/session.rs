@@ -3,6 +3,7 @@
 //! is not JSON, a status other than the one the client needs.
 
 use super::report::{Client, Finding, Report, Severity};
+use super::shape::{self, Page};
 use crate::remote::{Answer, Remote, Request};
 use std::time::Instant;
 use tokio::time::Instant as TokioInstant;
@@ -191,6 +192,25 @@ impl Session {
             );
         }
         Some(json)
+    }
+
+    /// `json` as a v0.1 list page; otherwise a finding (`expect` says what the client needs
+    /// it for) and `None`.
+    pub fn list_page<'j>(
+        &mut self,
+        client: Client,
+        answer: &Answer,
+        json: &'j serde_json::Value,
+        expect: &str,
+    ) -> Option<Page<'j>> {
+        match shape::page(json) {
+            Ok(page) => Some(page),
+            Err(why) => {
+                let message = format!("{why}; {expect}");
+                self.finding(client, "GET", answer, "shape", Severity::Error, message);
+                None
+            }
+        }
     }
 
     fn stop(&mut self, note: String) {

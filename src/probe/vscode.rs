@@ -28,18 +28,7 @@ pub async fn probe(s: &mut Session) -> bool {
     let Some(json) = s.json_200(CLIENT, &answer, expect) else {
         return false;
     };
-    if let Err(why) = shape::page(&json) {
-        s.finding(
-            CLIENT,
-            "GET",
-            &answer,
-            "shape",
-            Severity::Error,
-            format!("{why}; {expect}"),
-        );
-        return false;
-    }
-    true
+    s.list_page(CLIENT, &answer, &json, expect).is_some()
 }
 
 /// Every page of the latest versions, as VS Code pages through them.
@@ -248,19 +237,8 @@ pub async fn versions(s: &mut Session, listing: &Listing) {
     let Some(json) = s.json_200(CLIENT, &answer, expect) else {
         return;
     };
-    let page = match shape::page(&json) {
-        Ok(page) => page,
-        Err(why) => {
-            s.finding(
-                CLIENT,
-                "GET",
-                &answer,
-                "shape",
-                Severity::Error,
-                format!("{why}; {expect}"),
-            );
-            return;
-        }
+    let Some(page) = s.list_page(CLIENT, &answer, &json, expect) else {
+        return;
     };
     let found = page
         .entries
@@ -323,20 +301,7 @@ type Each<'a> = dyn FnMut(&mut Session, Key, String, Option<bool>) + 'a;
 fn read_page(s: &mut Session, answer: &Answer, each: &mut Each<'_>) -> Option<Option<String>> {
     let expect = "VS Code lists the registry's servers from these pages";
     let json = s.json_200(CLIENT, answer, expect)?;
-    let page = match shape::page(&json) {
-        Ok(page) => page,
-        Err(why) => {
-            s.finding(
-                CLIENT,
-                "GET",
-                answer,
-                "shape",
-                Severity::Error,
-                format!("{why}; {expect}"),
-            );
-            return None;
-        }
-    };
+    let page = s.list_page(CLIENT, answer, &json, expect)?;
     if let Some(count) = page.count
         && count != page.entries.len() as u64
     {

@@ -4,12 +4,13 @@
 use std::path::{Path, PathBuf};
 
 /// The root leaves: every floor may use them, and they use nothing of ours.
-const LEAVES: [&str; 5] = [
+const LEAVES: [&str; 6] = [
     "parallel",
     "error_chain",
     "secret_file",
     "synth",
     "duration",
+    "uri_component",
 ];
 
 /// Which floors (besides the leaves) each may name with `crate::`; `None`: anything (the root).
