@@ -112,6 +112,7 @@ async fn serve(root: &Path) -> String {
         fallback_time: time::OffsetDateTime::now_utc(),
         tombstones: &Default::default(),
         view: None,
+        reuse: None,
     });
     let store = Arc::new(Store::new(SourceInfo::directory("seed")));
     store.publish(Snapshot {

@@ -106,6 +106,7 @@ fn main() {
                     fallback_time: at,
                     tombstones: &Default::default(),
                     view: None,
+                    reuse: None,
                 })
             });
             assert_eq!(index.entries().len(), servers * VERSIONS);

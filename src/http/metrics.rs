@@ -53,9 +53,10 @@ pub struct Metrics {
     /// The API's response cache: bytes held (as weighed) and entries.
     cache_bytes: AtomicU64,
     cache_entries: AtomicU64,
-    /// Why `RwLock`: routes are added once each (a write), then every request only reads the
-    /// map and bumps atomics, and readers never wait for one another.
-    routes: RwLock<BTreeMap<String, RouteStats>>,
+    /// By view (`""`: the root registry), then route. Why `RwLock`: routes are added once each
+    /// (a write), then every request only reads the map and bumps atomics, and readers never
+    /// wait for one another. Two levels, so that a lookup borrows both keys (no allocation).
+    routes: RwLock<BTreeMap<String, BTreeMap<String, RouteStats>>>,
 }
 
 impl Metrics {
@@ -83,16 +84,7 @@ impl Metrics {
     /// Counts a request of `route`; of a view's registry when `view` is given (its own series,
     /// with a `view` label).
     pub fn observe(&self, route: &str, view: Option<&str>, status: u16, elapsed: Duration) {
-        // A view's series is keyed `route\nview` (no route holds a newline): the root's
-        // requests, the many, look up the route itself without building a key.
-        let keyed;
-        let route = match view {
-            None => route,
-            Some(v) => {
-                keyed = format!("{route}\n{v}");
-                keyed.as_str()
-            }
-        };
+        let view = view.unwrap_or("");
         let count = |stats: &RouteStats| {
             let secs = elapsed.as_secs_f64();
             if let Some(n) = stats.by_status.get(usize::from(status).wrapping_sub(100)) {
@@ -109,21 +101,27 @@ impl Metrics {
             .routes
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(route)
+            .get(view)
+            .and_then(|routes| routes.get(route))
         {
             return count(stats);
         }
         let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+        let routes = routes.entry(view.to_string()).or_default();
         count(routes.entry(route.to_string()).or_default());
     }
 }
 
-/// A series key's route and view (`route\nview` for a view's requests).
-fn split_key(key: &str) -> (&str, Option<&str>) {
-    match key.split_once('\n') {
-        Some((route, view)) => (route, Some(view)),
-        None => (key, None),
-    }
+/// Every series: its view (`None` for the root registry), route and counters.
+fn series(
+    routes: &BTreeMap<String, BTreeMap<String, RouteStats>>,
+) -> impl Iterator<Item = (Option<&str>, &str, &RouteStats)> {
+    routes.iter().flat_map(|(view, routes)| {
+        let view = (!view.is_empty()).then_some(view.as_str());
+        routes
+            .iter()
+            .map(move |(route, stats)| (view, route.as_str(), stats))
+    })
 }
 
 /// `/metrics` for the request counters: writes them out at each scrape.
@@ -140,8 +138,7 @@ impl Collector for RequestCollector {
             None,
             MetricType::Counter,
         )?;
-        for (key, stats) in routes.iter() {
-            let (route, view) = split_key(key);
+        for (view, route, stats) in series(&routes) {
             for (i, n) in stats.by_status.iter().enumerate() {
                 let n = n.load(Ordering::Relaxed);
                 if n > 0 {
@@ -158,8 +155,7 @@ impl Collector for RequestCollector {
             None,
             MetricType::Histogram,
         )?;
-        for (key, stats) in routes.iter() {
-            let (route, view) = split_key(key);
+        for (view, route, stats) in series(&routes) {
             let count = stats.count.load(Ordering::Relaxed);
             let mut buckets: Vec<(f64, u64)> = BUCKETS
                 .iter()

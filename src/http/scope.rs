@@ -85,9 +85,7 @@ pub async fn resolve(
     let name = params
         .iter()
         .find(|(k, _)| *k == "view")
-        .map_or("", |(_, v)| v)
-        .to_string();
-    let name = name.as_str();
+        .map_or("", |(_, v)| v);
     // Under `nest`, the request's path is the part after `/{view}`.
     let api = is_api_path(req.uri().path());
     let refuse = |e: HttpError| {
@@ -124,7 +122,13 @@ pub async fn resolve(
         }
         req.extensions_mut().insert(ViewAuthorized);
     }
-    let label = ViewLabel(Arc::from(name));
+    let label = ViewLabel(Arc::clone(
+        &view
+            .view
+            .as_ref()
+            .expect("a view's snapshot names its view")
+            .name,
+    ));
     req.extensions_mut().insert(Scoped { root, snap: view });
     let mut response = next.run(req).await;
     response.extensions_mut().insert(label);

@@ -6,6 +6,7 @@
 
 use super::yaml;
 use crate::check::files::SourceFile;
+use crate::check::labels;
 use crate::check::load;
 use crate::check::model::{DEFAULT_SCHEMA, ServerDef, Status, VersionDef};
 use crate::check::node::Pos;
@@ -32,6 +33,8 @@ pub struct ServerForm {
     pub name: String,
     pub latest: Option<String>,
     pub upstream: Option<Upstream>,
+    /// `labels:` of an existing file, kept: views select servers by them.
+    pub labels: Vec<String>,
     pub versions: Vec<VersionForm>,
 }
 
@@ -69,6 +72,7 @@ pub fn from_def(def: &ServerDef) -> Option<ServerForm> {
         name: def.name()?.to_string(),
         latest: def.latest.as_ref().map(|l| l.text.clone()),
         upstream: def.upstream.clone(),
+        labels: def.labels.iter().map(|l| l.text.clone()).collect(),
         versions,
     })
 }
@@ -97,6 +101,10 @@ fn version_form(v: &VersionDef) -> Option<VersionForm> {
 /// fields and `versions:`.
 pub fn file_value(form: &ServerForm) -> Map<String, Json> {
     let mut top = Map::new();
+    if !form.labels.is_empty() {
+        let labels = form.labels.iter().map(|l| Json::String(l.clone()));
+        top.insert(labels::KEY.to_string(), Json::Array(labels.collect()));
+    }
     match form.versions.as_slice() {
         [one] => {
             top.extend(one.doc.clone());
@@ -221,6 +229,7 @@ mod tests {
         let fields = |u: &Option<Upstream>| u.clone().map(|u| (u.registry, u.name, u.updated_at));
         assert_eq!(fields(&back.upstream), fields(&form.upstream));
         assert_eq!(back.latest, form.latest);
+        assert_eq!(back.labels, form.labels);
         text
     }
 
@@ -244,6 +253,7 @@ mod tests {
             name: "io.github.a/b".into(),
             latest: None,
             upstream: Some(up.clone()),
+            labels: vec!["approved".into()],
             versions: vec![VersionForm {
                 doc: v1.clone(),
                 status: Status::Deprecated,

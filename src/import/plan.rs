@@ -11,7 +11,14 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// Keys of a server file that are not server.json's.
-const RESERVED: [&str; 5] = ["status", "statusMessage", "latest", "versions", "upstream"];
+const RESERVED: [&str; 6] = [
+    "status",
+    "statusMessage",
+    "latest",
+    "versions",
+    "upstream",
+    "labels",
+];
 
 /// Which upstream versions the file lacks are added.
 #[derive(Clone, Copy, Debug)]
@@ -87,6 +94,7 @@ pub fn merge(
         name: name.to_string(),
         latest: None,
         upstream: None,
+        labels: Vec::new(),
         versions: Vec::new(),
     });
     let mut changes = Vec::new();

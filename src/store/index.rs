@@ -43,6 +43,10 @@ pub struct Input<'a> {
     pub tombstones: &'a Tombstones,
     /// Only what this view selects (check/views.rs); every server when `None`.
     pub view: Option<&'a View>,
+    /// An index of the same revision (the root's, for a view): an entry serialized the same
+    /// there (the same version, and latest or not alike) is shared, not written again, so a
+    /// view costs little more than its side tables.
+    pub reuse: Option<&'a Index>,
 }
 
 /// The sort key of a version within its server: semver versions ascending by precedence, then
@@ -214,10 +218,17 @@ impl Index {
                 latest.push((start + i) as u32);
             }
             for (i, (key, draft)) in keyed.into_iter().enumerate() {
+                let is_latest = latest_at == Some(i);
+                let json = input
+                    .reuse
+                    .and_then(|r| r.version(name, draft.version))
+                    .filter(|e| e.is_latest == is_latest)
+                    .map(|e| e.json.clone());
                 planned.push(Planned {
                     key,
                     draft,
-                    is_latest: latest_at == Some(i),
+                    is_latest,
+                    json,
                 });
             }
             servers.push(ServerRange {
@@ -226,7 +237,8 @@ impl Index {
                 end: planned.len(),
             });
         }
-        let mut jsons = serialize(&planned, input.commit).into_iter();
+        let to_write: Vec<&Planned> = planned.iter().filter(|p| p.json.is_none()).collect();
+        let mut written = serialize(&to_write, input.commit).into_iter();
 
         let mut entries = Vec::with_capacity(planned.len());
         let mut planned = planned.into_iter();
@@ -245,7 +257,7 @@ impl Index {
                     name_lower: name_lower.clone(),
                     description_lower,
                     server_end: server.end,
-                    json: jsons.next().unwrap_or_default(),
+                    json: p.json.or_else(|| written.next()).unwrap_or_default(),
                 });
             }
         }
@@ -402,6 +414,8 @@ struct Planned<'a> {
     key: VersionKey,
     draft: Draft<'a>,
     is_latest: bool,
+    /// The entry's JSON, when another index of the revision already made it.
+    json: Option<Bytes>,
 }
 
 /// The pinned version if set, else the highest semver version that is not deleted; among
@@ -430,7 +444,7 @@ fn latest_of(sorted: &[(VersionKey, Draft)], pin: Option<&str>) -> Option<usize>
 
 /// Every entry's JSON, in order, written on every core: each thread writes its share of the
 /// entries into one buffer, and the entries are slices of it.
-fn serialize(planned: &[Planned], commit: Option<&str>) -> Vec<Bytes> {
+fn serialize(planned: &[&Planned], commit: Option<&str>) -> Vec<Bytes> {
     crate::parallel::chunks(planned, 256, |part| {
         let mut out = Vec::with_capacity(part.len() * 1024);
         let mut ends = Vec::with_capacity(part.len());
@@ -640,6 +654,77 @@ mod tests {
         assert_eq!(written, serde_json::to_vec(&doc.to_json()).unwrap());
     }
 
+    /// A view's entries are what it would serve on its own, whether their JSON was made again or
+    /// shared with the root's: a view that drops a server's latest version makes another one the
+    /// latest, and that entry is written anew.
+    #[test]
+    fn a_view_shares_the_roots_entries_only_where_they_are_the_same() {
+        let mut rng = Rng(9);
+        let mut defs: Vec<ServerDef> = (0..40).map(|i| synthetic_server(&mut rng, i)).collect();
+        for def in defs.iter_mut().step_by(2) {
+            if let Some(last) = def.versions.last_mut() {
+                last.status = Status::Deprecated;
+            }
+        }
+        let view = crate::check::views::View {
+            name: Located {
+                text: "v".into(),
+                pos: Default::default(),
+            },
+            description: None,
+            namespaces: vec![Located {
+                text: "io.github.*".into(),
+                pos: Default::default(),
+            }],
+            labels: Vec::new(),
+            status: vec![Status::Active],
+            include: Vec::new(),
+            exclude: Vec::new(),
+            read_token_file: None,
+        };
+        let input = Input {
+            servers: &defs,
+            commit: Some("c0ffee"),
+            times: &Times::new(),
+            fallback_time: OffsetDateTime::UNIX_EPOCH,
+            tombstones: &Default::default(),
+            view: None,
+            reuse: None,
+        };
+        let root = Index::build(&input);
+        let alone = Index::build(&Input {
+            view: Some(&view),
+            ..input
+        });
+        let shared = Index::build(&Input {
+            view: Some(&view),
+            reuse: Some(&root),
+            ..input
+        });
+        let json = |i: &Index| {
+            i.entries()
+                .iter()
+                .map(|e| e.json.clone())
+                .collect::<Vec<_>>()
+        };
+        assert!(!alone.entries().is_empty() && alone.entries().len() < root.entries().len());
+        assert_eq!(json(&alone), json(&shared));
+        assert_eq!(alone.digest(), shared.digest());
+        // Some entries were shared (the same bytes as the root's), some written anew.
+        let from_root = shared
+            .entries()
+            .iter()
+            .filter(|e| {
+                root.version(&e.name, &e.version)
+                    .is_some_and(|r| r.json.as_ptr() == e.json.as_ptr())
+            })
+            .count();
+        assert!(
+            from_root > 0 && from_root < shared.entries().len(),
+            "{from_root}"
+        );
+    }
+
     /// Every page walk (search, `version=latest`, both, neither; small pages, so cursors land
     /// inside servers) returns exactly the entries a filter over all entries keeps, in order.
     #[test]
@@ -653,6 +738,7 @@ mod tests {
             fallback_time: OffsetDateTime::UNIX_EPOCH,
             tombstones: &Default::default(),
             view: None,
+            reuse: None,
         });
         for filters in [
             "limit=7",

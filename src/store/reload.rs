@@ -429,6 +429,7 @@ impl Reloader {
                 fallback_time: commit_time,
                 tombstones: &tombstones,
                 view: None,
+                reuse: None,
             },
         );
         if let Err(e) = git.mark_served(&fetched.repo, fetched.commit) {
@@ -454,13 +455,14 @@ impl Built {
     /// The root registry and every view of one validated revision, so that one swap serves
     /// them all together.
     fn new(checked: &validate::Checked, root: &Input) -> Built {
+        let index = Index::build(root);
         let views = checked
             .config
             .views
             .iter()
             .map(|view| {
                 let info = ViewInfo {
-                    name: view.name.text.clone(),
+                    name: Arc::from(view.name.text.as_str()),
                     description: view.description.clone(),
                     token: view.read_token_file.as_deref().map(|file| {
                         crate::secret_file::read(Path::new(file)).map_err(|e| {
@@ -469,16 +471,17 @@ impl Built {
                         })
                     }),
                 };
-                let index = Index::build(&Input {
+                let view_index = Index::build(&Input {
                     view: Some(view),
+                    reuse: Some(&index),
                     ..*root
                 });
                 let allowlist = allowlist_json(&selected(&checked.servers, view), checked);
-                (info, index, allowlist)
+                (info, view_index, allowlist)
             })
             .collect();
         Built {
-            index: Index::build(root),
+            index,
             allowlist: allowlist_json(&checked.servers, checked),
             views,
             root_off: checked.config.root_off,
@@ -614,6 +617,7 @@ impl Reloader {
                 fallback_time: now,
                 tombstones: &tombstones,
                 view: None,
+                reuse: None,
             },
         ))
     }
@@ -684,6 +688,7 @@ fn previous_index(git: &GitSource, fetched: &fetch::Fetched) -> Option<Index> {
         fallback_time: from_unix(last.time),
         tombstones: &history.tombstones,
         view: None,
+        reuse: None,
     }))
 }
 

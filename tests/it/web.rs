@@ -33,6 +33,7 @@ fn index_of(dir: &Path, commit: Option<&str>) -> Index {
         fallback_time: at("2025-06-01T12:00:00Z"),
         tombstones: &Default::default(),
         view: None,
+        reuse: None,
     })
 }
 

@@ -237,6 +237,7 @@ mod tests {
             fallback_time: time::OffsetDateTime::UNIX_EPOCH,
             tombstones: &Default::default(),
             view: None,
+            reuse: None,
         });
         Arc::new(Snapshot {
             revision: "r".into(),

@@ -187,6 +187,7 @@ pub fn build_index(files: &[(&str, &str)], times: &[(&str, &str, &str, &str)]) -
         fallback_time: at("2025-01-01T00:00:00Z"),
         tombstones: &Default::default(),
         view: None,
+        reuse: None,
     })
 }
 

@@ -23,6 +23,7 @@ pub async fn serve_any(dir: &Path) -> (String, tokio::task::JoinHandle<()>) {
         fallback_time: crate::common::fixture::at("2025-10-01T00:00:00Z"),
         tombstones: &Default::default(),
         view: None,
+        reuse: None,
     });
     let store = crate::common::fixture::store_with(index, crate::common::fixture::REVISION);
     let app = router(AppState::new(
