@@ -143,6 +143,26 @@ async fn the_seed_imports_lints_clean_and_is_served_back_unchanged() {
         let source = &entry["_meta"]["io.github.mcp-gitops/source"]["upstream"];
         assert_eq!(source["registry"], base.as_str());
     }
+
+    // And `mcp-gitops serve` itself, validating what it serves, as the upstream: the servers it
+    // holds import again, every one of them this time, and give the same `server` values.
+    let again = tempfile::tempdir().unwrap();
+    let mut list = args(&["import", "--all-versions", "--from", &service.base, "--repo"]);
+    list.push(repo_arg(again.path()));
+    list.extend(written.iter().cloned());
+    let run = mcp_gitops(list).await;
+    assert_ran(&run, 0);
+    let checked = lint(again.path(), None);
+    assert_eq!(checked.errors(), 0);
+    assert_eq!(checked.servers.len(), written.len());
+    let second = Service::start(again.path().to_path_buf()).await;
+    second.wait_served().await;
+    let twice = listed(&second.base).await;
+    assert_eq!(twice.len(), ours.len());
+    for (key, entry) in &twice {
+        assert_eq!(entry["server"], ours[key]["server"], "{key:?}");
+    }
+    second.stop().await;
     service.stop().await;
 
     // Nothing new upstream: an update changes nothing and says so.
