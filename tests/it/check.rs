@@ -137,6 +137,8 @@ struct Broken {
     lookup_status: Option<u16>,
     first_without_description: bool,
     html: bool,
+    /// The API answered from `/moved/…` after a 308.
+    redirect: bool,
 }
 
 #[derive(Clone, Copy, Default, PartialEq)]
@@ -171,6 +173,27 @@ fn entry(name: &str, description: bool) -> Json {
 }
 
 fn answer(b: &Broken, method: &Method, uri: &Uri) -> Response<Body> {
+    if b.redirect {
+        let Some(rest) = uri.path().strip_prefix("/moved") else {
+            let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+            return Response::builder()
+                .status(308)
+                .header("location", format!("/moved{}{query}", uri.path()))
+                .body(Body::empty())
+                .unwrap();
+        };
+        let uri: Uri = format!(
+            "{rest}{}",
+            uri.query().map(|q| format!("?{q}")).unwrap_or_default()
+        )
+        .parse()
+        .unwrap();
+        let plain = Broken {
+            redirect: false,
+            ..*b
+        };
+        return answer(&plain, method, &uri);
+    }
     let json = |status: u16, body: Json| {
         Response::builder()
             .status(status)
@@ -501,4 +524,52 @@ fn what_cannot_run_exits_2() {
     ]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("cannot read the token file"), "{out}");
+}
+
+#[tokio::test]
+async fn a_redirect_is_followed_and_reported_and_a_preflight_redirect_fails() {
+    let base = serve_broken(Broken {
+        redirect: true,
+        ..Broken::default()
+    })
+    .await;
+    let report = checked(&base).await;
+    let redirect = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "redirect")
+        .expect("redirect");
+    assert!(
+        redirect.message.contains("/moved/v0.1/servers"),
+        "{}",
+        redirect.message
+    );
+    // Plain requests followed it (the listing was read); the browser's preflight did not.
+    assert!(
+        report.notes.iter().any(|n| n.contains("3 servers")),
+        "{:?}",
+        report.notes
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.rule == "cors" && f.method == "OPTIONS" && f.message.contains("redirected")),
+        "{:#?}",
+        report.findings
+    );
+}
+
+#[tokio::test]
+async fn tls_to_a_plain_http_port_is_a_tls_finding() {
+    let base = serve_broken(Broken::default()).await;
+    let https = base.replace("http://", "https://");
+    let report = checked(&https).await;
+    assert_eq!(rules(&report), ["unreachable"], "{:#?}", report.findings);
+    assert!(
+        report.findings[0].message.starts_with("TLS failed"),
+        "{}",
+        report.findings[0].message
+    );
+    assert_eq!(report.requests, 1);
 }

@@ -147,7 +147,13 @@ async fn the_seed_imports_lints_clean_and_is_served_back_unchanged() {
     // And `mcp-gitops serve` itself, validating what it serves, as the upstream: the servers it
     // holds import again, every one of them this time, and give the same `server` values.
     let again = tempfile::tempdir().unwrap();
-    let mut list = args(&["import", "--all-versions", "--from", &service.base, "--repo"]);
+    let mut list = args(&[
+        "import",
+        "--all-versions",
+        "--from",
+        &service.base,
+        "--repo",
+    ]);
     list.push(repo_arg(again.path()));
     list.extend(written.iter().cloned());
     let run = mcp_gitops(list).await;
