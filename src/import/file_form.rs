@@ -101,10 +101,6 @@ fn version_form(v: &VersionDef) -> Option<VersionForm> {
 /// fields and `versions:`.
 pub fn file_value(form: &ServerForm) -> Map<String, Json> {
     let mut top = Map::new();
-    if !form.labels.is_empty() {
-        let labels = form.labels.iter().map(|l| Json::String(l.clone()));
-        top.insert(labels::KEY.to_string(), Json::Array(labels.collect()));
-    }
     match form.versions.as_slice() {
         [one] => {
             top.extend(one.doc.clone());
@@ -165,7 +161,12 @@ fn registry_fields(map: &mut Map<String, Json>, v: &VersionForm) {
     }
 }
 
+/// `upstream:` and `labels:`, the keys of our format beside the server.json fields.
 fn upstream_field(top: &mut Map<String, Json>, form: &ServerForm) {
+    if !form.labels.is_empty() {
+        let labels = form.labels.iter().map(|l| Json::String(l.clone()));
+        top.insert(labels::KEY.to_string(), Json::Array(labels.collect()));
+    }
     if let Some(up) = &form.upstream {
         let mut record = Map::new();
         record.insert("registry".into(), Json::String(up.registry.clone()));
