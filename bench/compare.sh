@@ -10,6 +10,8 @@
 # throughput as a ratio of the first's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+. bench/common.sh
 
 BINS=${BINS:?BINS=\"name:path name:path ...\"}
 SERVERS=${SERVERS:-10000}
@@ -30,10 +32,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 echo "machine: $(nproc) cores, $(uname -sr); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 "$GEN" --servers "$SERVERS" --versions "$VERSIONS" --out "$work/repo" 2>/dev/null
@@ -64,16 +62,6 @@ scenarios=(
   "common search, latest|/v0.1/servers?search=mcp&version=latest|"
 )
 
-# "req/s p99_ms" of one wrk run.
-run_wrk() {
-  local port=$1 path=$2 header=$3 args=(-t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency)
-  [ -n "$header" ] && args+=(-H "$header")
-  taskset -c 0 wrk "${args[@]}" "http://127.0.0.1:$port$path" | awk '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    /^ +99%/ { p99 = ms($2) } /^Requests\/sec/ { rps = $2 }
-    END { printf "%.0f %.3f\n", rps, p99 }'
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 printf '%-28s' scenario
 for name in "${names[@]}"; do printf ' | %9s %7s %5s' "$name r/s" p99 ratio; done

@@ -9,6 +9,8 @@
 #   BIN=target/release/mcp-gitops bench/views.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+. bench/common.sh
 
 SERVERS=${SERVERS:-10000}
 VERSIONS=${VERSIONS:-5}
@@ -31,10 +33,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 echo "machine: $(nproc) cores, $(uname -sr); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 "$GEN" --servers "$SERVERS" --versions "$VERSIONS" --out "$work/plain" 2>/dev/null
@@ -113,13 +111,6 @@ scenarios=(
   "root, 5 views: latest, limit=100|1|/v0.1/servers?limit=100&version=latest"
 )
 
-run_wrk() {
-  taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$1$2" | awk '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    /^ +99%/ { p99 = ms($2) } /^Requests\/sec/ { rps = $2 }
-    END { printf "%.0f %.3f\n", rps, p99 }'
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 printf '%-36s | %9s %7s | %s\n' scenario "r/s" p99 rounds
 for k in "${!scenarios[@]}"; do : >"$work/runs.$k"; done

@@ -115,16 +115,7 @@ async fn serve(root: &Path) -> String {
         reuse: None,
     });
     let store = Arc::new(Store::new(SourceInfo::directory("seed")));
-    store.publish(Snapshot {
-        revision: index.digest().to_string(),
-        commit: None,
-        index,
-        allowlist: Default::default(),
-        views: Vec::new(),
-        view: None,
-        root_off: false,
-        served_at: time::OffsetDateTime::now_utc(),
-    });
+    store.publish(Snapshot::of_index(index.digest().to_string(), None, index));
     let app = router(AppState::new(
         store,
         ApiConfig {

@@ -50,6 +50,21 @@ pub struct ViewInfo {
 }
 
 impl Snapshot {
+    /// A revision of `index` alone, served from now: no commit, allowlist or views (tests,
+    /// benchmarks, and registries built outside the reloader).
+    pub fn of_index(revision: String, commit: Option<String>, index: Index) -> Snapshot {
+        Snapshot {
+            revision,
+            commit,
+            index,
+            allowlist: Default::default(),
+            views: Vec::new(),
+            view: None,
+            root_off: false,
+            served_at: OffsetDateTime::now_utc(),
+        }
+    }
+
     /// The view called `name`.
     pub fn view(&self, name: &str) -> Option<&Arc<Snapshot>> {
         self.views

@@ -11,7 +11,6 @@ use mcp_gitops::http::{ApiConfig, AppState, router};
 use mcp_gitops::store::{Snapshot, SourceInfo, Store};
 use std::collections::HashSet;
 use std::sync::Arc;
-use time::OffsetDateTime;
 
 /// Every fixture entry in listing order: name byte order, then semver ascending, then the
 /// non-semver ones by publishedAt.
@@ -906,16 +905,11 @@ async fn not_ready_until_a_good_index() {
     let r = get(&app, "/v0.1/servers").await;
     assert_error(&r, 503);
     assert!(r.header("x-registry-revision").is_none());
-    store.publish(Snapshot {
-        revision: REVISION.into(),
-        commit: None,
-        index: build_index(FIXTURE, FIXTURE_TIMES),
-        allowlist: Default::default(),
-        views: Vec::new(),
-        view: None,
-        root_off: false,
-        served_at: OffsetDateTime::now_utc(),
-    });
+    store.publish(Snapshot::of_index(
+        REVISION.into(),
+        None,
+        build_index(FIXTURE, FIXTURE_TIMES),
+    ));
     assert_eq!(get(&app, "/readyz").await.status, StatusCode::OK);
     assert_eq!(get(&app, "/v0.1/servers").await.status, StatusCode::OK);
 }

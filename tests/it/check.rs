@@ -28,6 +28,22 @@ async fn checked(url: &str) -> Report {
     check(&args(url)).await.unwrap()
 }
 
+/// A broken registry served, and checked.
+async fn broken(b: Broken) -> (String, Report) {
+    let base = serve_broken(b).await;
+    let report = checked(&base).await;
+    (base, report)
+}
+
+/// The first finding of `rule`.
+fn finding<'r>(report: &'r Report, rule: &str) -> &'r mcp_gitops::probe::report::Finding {
+    report
+        .findings
+        .iter()
+        .find(|f| f.rule == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {:#?}", report.findings))
+}
+
 /// The rules found, each once, in the order first found.
 fn rules(report: &Report) -> Vec<&'static str> {
     let mut rules = Vec::new();
@@ -311,24 +327,22 @@ async fn serve_broken(b: Broken) -> String {
 async fn the_broken_registry_of_this_test_is_clean_when_nothing_is_broken() {
     // The baseline: each finding below comes from its fault, not from the fake itself.
     for cursor in [Cursor::None, Cursor::Good] {
-        let base = serve_broken(Broken {
+        let (_, report) = broken(Broken {
             cursor,
             ..Broken::default()
         })
         .await;
-        let report = checked(&base).await;
         assert_eq!(report.findings.len(), 0, "{:#?}", report.findings);
     }
 }
 
 #[tokio::test]
 async fn static_files_without_cors_fail_the_browser() {
-    let base = serve_broken(Broken {
+    let (_, report) = broken(Broken {
         no_cors: true,
         ..Broken::default()
     })
     .await;
-    let report = checked(&base).await;
     assert_eq!(rules(&report), ["cors"], "{:#?}", report.findings);
     assert!(
         report
@@ -346,12 +360,11 @@ async fn static_files_without_cors_fail_the_browser() {
 
 #[tokio::test]
 async fn a_cursor_repeated_forever_is_a_loop_and_paging_stops() {
-    let base = serve_broken(Broken {
+    let (_, report) = broken(Broken {
         cursor: Cursor::Repeat,
         ..Broken::default()
     })
     .await;
-    let report = checked(&base).await;
     assert!(report.has("cursor-loop"), "{:#?}", report.findings);
     // Page 2 repeats page 2: the repeat is the entry's, then the loop is seen.
     assert!(report.requests < 40, "{}", report.requests);
@@ -384,29 +397,23 @@ async fn endless_paging_stops_at_the_page_cap() {
 
 #[tokio::test]
 async fn a_cursor_that_is_not_url_safe_is_named_with_its_characters() {
-    let base = serve_broken(Broken {
+    let (_, report) = broken(Broken {
         cursor: Cursor::Unsafe,
         ..Broken::default()
     })
     .await;
-    let report = checked(&base).await;
-    let f = report
-        .findings
-        .iter()
-        .find(|f| f.rule == "cursor-unsafe")
-        .expect("cursor-unsafe");
+    let f = finding(&report, "cursor-unsafe");
     assert!(f.message.contains("`+` `/` `=`"), "{}", f.message);
     assert!(f.message.contains("without encoding"), "{}", f.message);
 }
 
 #[tokio::test]
 async fn lookups_answering_401_block_every_server() {
-    let base = serve_broken(Broken {
+    let (_, report) = broken(Broken {
         lookup_status: Some(401),
         ..Broken::default()
     })
     .await;
-    let report = checked(&base).await;
     assert_eq!(
         rules(&report),
         ["status", "lookup-blocked"],
@@ -424,17 +431,12 @@ async fn lookups_answering_401_block_every_server() {
 
 #[tokio::test]
 async fn a_first_entry_without_a_description_rejects_the_page() {
-    let base = serve_broken(Broken {
+    let (base, report) = broken(Broken {
         first_without_description: true,
         ..Broken::default()
     })
     .await;
-    let report = checked(&base).await;
-    let f = report
-        .findings
-        .iter()
-        .find(|f| f.rule == "entry")
-        .expect("entry");
+    let f = finding(&report, "entry");
     assert!(
         f.message
             .contains("servers[0]: `server.description` is missing"),
@@ -453,12 +455,11 @@ async fn a_first_entry_without_a_description_rejects_the_page() {
 
 #[tokio::test]
 async fn a_registry_answering_html_is_not_json_and_nothing_else_is_asked() {
-    let base = serve_broken(Broken {
+    let (base, report) = broken(Broken {
         html: true,
         ..Broken::default()
     })
     .await;
-    let report = checked(&base).await;
     assert_eq!(rules(&report)[0], "not-json", "{:#?}", report.findings);
     assert!(
         report.findings[0]
@@ -528,17 +529,12 @@ fn what_cannot_run_exits_2() {
 
 #[tokio::test]
 async fn a_redirect_is_followed_and_reported_and_a_preflight_redirect_fails() {
-    let base = serve_broken(Broken {
+    let (_, report) = broken(Broken {
         redirect: true,
         ..Broken::default()
     })
     .await;
-    let report = checked(&base).await;
-    let redirect = report
-        .findings
-        .iter()
-        .find(|f| f.rule == "redirect")
-        .expect("redirect");
+    let redirect = finding(&report, "redirect");
     assert!(
         redirect.message.contains("/moved/v0.1/servers"),
         "{}",

@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -212,16 +211,7 @@ async fn swaps_under_continuous_reads_never_mix_revisions() {
             .map(|e| (e.name.clone(), e.version.clone()))
             .collect();
         expected.insert(revision.clone(), (k, entries));
-        snapshots.push(Arc::new(Snapshot {
-            revision,
-            commit: None,
-            index,
-            allowlist: Default::default(),
-            views: Vec::new(),
-            view: None,
-            root_off: false,
-            served_at: OffsetDateTime::now_utc(),
-        }));
+        snapshots.push(Arc::new(Snapshot::of_index(revision, None, index)));
     }
     let expected = Arc::new(expected);
     let store = Arc::new(Store::new(mcp_gitops::store::SourceInfo::directory("test")));

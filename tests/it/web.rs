@@ -543,16 +543,11 @@ async fn the_file_links_to_its_repository_host() {
     let store = Arc::new(Store::new(SourceInfo::git(
         "https://***@github.com/northwind-labs/mcp-registry.git",
     )));
-    store.publish(Snapshot {
-        revision: commit.into(),
-        commit: Some(commit.into()),
-        index: index_of(Path::new(EXAMPLE_REPO), Some(commit)),
-        allowlist: Default::default(),
-        views: Vec::new(),
-        view: None,
-        root_off: false,
-        served_at: OffsetDateTime::now_utc(),
-    });
+    store.publish(Snapshot::of_index(
+        commit.into(),
+        Some(commit.into()),
+        index_of(Path::new(EXAMPLE_REPO), Some(commit)),
+    ));
     let app = router(AppState::new(store, open()));
     let html = text(&get(&app, "/servers/com.northwind/pricing").await);
     assert!(html.contains(&format!(

@@ -193,16 +193,7 @@ pub fn build_index(files: &[(&str, &str)], times: &[(&str, &str, &str, &str)]) -
 
 pub fn store_with(index: Index, revision: &str) -> Arc<Store> {
     let store = Arc::new(Store::new(SourceInfo::directory("test")));
-    store.publish(Snapshot {
-        revision: revision.to_string(),
-        commit: None,
-        index,
-        allowlist: Default::default(),
-        views: Vec::new(),
-        view: None,
-        root_off: false,
-        served_at: OffsetDateTime::now_utc(),
-    });
+    store.publish(Snapshot::of_index(revision.to_string(), None, index));
     store
 }
 
