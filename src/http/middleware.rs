@@ -6,7 +6,6 @@
 use crate::http::error::HttpError;
 use crate::http::headers::{REVISION_HEADER, header_value};
 use crate::http::paths::is_api_path;
-use crate::http::scope::ViewLabel;
 use crate::http::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
@@ -33,10 +32,14 @@ pub async fn every_response(State(state): State<AppState>, req: Request, next: N
     let response = common_headers(&state, &uri, response);
 
     let elapsed = started.elapsed();
-    let view = response.extensions().get::<ViewLabel>().map(|v| &*v.0);
+    // A view's routes are the root's mounted under `/{view}`: the route's label, and the
+    // view's name (the path's first segment) for a label of its own.
+    let view = matched
+        .as_ref()
+        .filter(|m| m.as_str().starts_with("/{view}"))
+        .and_then(|_| uri.path().split('/').nth(1));
     let route = match (&matched, response.extensions().get::<RouteLabel>()) {
         (_, Some(RouteLabel(label))) => label,
-        // A view's routes are the root's under `/{view}`: one route label, and the view's own.
         (Some(m), None) => match m.as_str().strip_prefix("/{view}") {
             Some("") => "/",
             Some(route) => route,

@@ -89,6 +89,12 @@ async fn status_report(State(state): State<AppState>) -> Response {
             "entries": entries.len(),
             "latest": entries.iter().filter(|e| e.is_latest).count(),
             "deleted": entries.iter().filter(|e| e.status == crate::check::model::Status::Deleted).count(),
+            "rootRegistry": !s.root_off,
+            "views": s.views.iter().map(|v| json!({
+                "name": v.view_name(),
+                "servers": v.index.server_count(),
+                "entries": v.index.entries().len(),
+            })).collect::<Vec<Json>>(),
         })
     });
     let attempt = store.last_attempt().map(|a| {

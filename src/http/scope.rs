@@ -30,10 +30,6 @@ pub struct Scoped {
 #[derive(Clone, Copy)]
 pub struct ViewAuthorized;
 
-/// Set on a view's responses, for the metrics' `view` label.
-#[derive(Clone)]
-pub struct ViewLabel(pub Arc<str>);
-
 impl Scoped {
     /// The view's name; `None` for the root registry.
     pub fn view(&self) -> Option<&str> {
@@ -122,15 +118,6 @@ pub async fn resolve(
         }
         req.extensions_mut().insert(ViewAuthorized);
     }
-    let label = ViewLabel(Arc::clone(
-        &view
-            .view
-            .as_ref()
-            .expect("a view's snapshot names its view")
-            .name,
-    ));
     req.extensions_mut().insert(Scoped { root, snap: view });
-    let mut response = next.run(req).await;
-    response.extensions_mut().insert(label);
-    response
+    next.run(req).await
 }

@@ -40,8 +40,7 @@ pub struct Snapshot {
 /// What a view's snapshot knows of its view.
 #[derive(Debug)]
 pub struct ViewInfo {
-    /// Shared, so that a request can carry it (the metrics' label) without copying it.
-    pub name: Arc<str>,
+    pub name: String,
     /// Shown on the view's web page.
     pub description: Option<String>,
     /// The view's own read token (`readTokenFile`), accepted beside the registry's; `Err` when
@@ -69,12 +68,12 @@ impl Snapshot {
     pub fn view(&self, name: &str) -> Option<&Arc<Snapshot>> {
         self.views
             .iter()
-            .find(|v| v.view.as_ref().is_some_and(|i| &*i.name == name))
+            .find(|v| v.view.as_ref().is_some_and(|i| i.name == name))
     }
 
     /// The view's name, on a view's snapshot.
     pub fn view_name(&self) -> Option<&str> {
-        self.view.as_ref().map(|v| &*v.name)
+        self.view.as_ref().map(|v| v.name.as_str())
     }
 }
 

@@ -462,7 +462,7 @@ impl Built {
             .iter()
             .map(|view| {
                 let info = ViewInfo {
-                    name: Arc::from(view.name.text.as_str()),
+                    name: view.name.text.clone(),
                     description: view.description.clone(),
                     token: view.read_token_file.as_deref().map(|file| {
                         crate::secret_file::read(Path::new(file)).map_err(|e| {

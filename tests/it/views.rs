@@ -119,6 +119,17 @@ async fn each_view_serves_exactly_what_it_selects() {
         // And the clients' whole call sequence finds nothing wrong at the view's base URL.
         crate::common::assert_check_clean(&format!("{}/{view}", service.base)).await;
     }
+    // /status says what each view serves.
+    let (_, status) = service.get("/status").await;
+    let views = status["served"]["views"].as_array().unwrap();
+    let listed: Vec<(&str, u64)> = views
+        .iter()
+        .map(|v| (v["name"].as_str().unwrap(), v["servers"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        listed,
+        [("production", 11), ("data-team", 3), ("platform", 4)]
+    );
     // production keeps active versions only: orders 1.4.0 is deprecated.
     let (_, j) = service
         .get("/production/v0.1/servers/com.northwind%2Forders/versions")
