@@ -9,9 +9,9 @@ use crate::http::headers::{REVISION_HEADER, header_value, if_none_match};
 use crate::http::scope::scoped;
 use crate::http::state::AppState;
 use axum::Router;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, RawPathParams, State};
 use axum::http::StatusCode;
-use axum::http::header::{self, HeaderValue};
+use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -33,12 +33,13 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 async fn allowlist(
     State(state): State<AppState>,
     Path(params): Path<HashMap<String, String>>,
-    req: Request,
+    raw: RawPathParams,
+    req: HeaderMap,
 ) -> Result<Response, HttpError> {
     // Under `/{view}` the path has the view's name too.
     let file = params.get("file").cloned().unwrap_or_default();
-    let scoped = scoped(&state, req.extensions())?;
-    let req = req.headers();
+    let scoped = scoped(&state, &raw, &req)?;
+    let req = &req;
     if !CLIENTS.contains(&file.as_str()) {
         return Err(HttpError::NotFound(format!(
             "no allowlist `{file}`; there are {}",

@@ -2,9 +2,9 @@
 //! `Authorization: Bearer <token>`. Secrets are compared in constant time here, for every face.
 
 use crate::http::error::HttpError;
-use crate::http::scope::ViewAuthorized;
+use crate::http::scope::view_param;
 use crate::http::state::AppState;
-use axum::extract::{Request, State};
+use axum::extract::{RawPathParams, Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -12,20 +12,38 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// Refuses a request without the read token (when one is configured); a CORS preflight
-/// carries no credentials and is exempt, and so is a view's request that gave the view's own
-/// token (`scope::resolve` checked it).
-pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// carries no credentials and is exempt; a view's request may give the view's own token
+/// instead.
+pub async fn require_token(
+    State(state): State<AppState>,
+    params: RawPathParams,
+    req: Request,
+    next: Next,
+) -> Response {
     if let Some(token) = &state.read_token
         && req.method() != Method::OPTIONS
     {
         let token = token.load();
         let given = bearer(req.headers());
-        let by_view = req.extensions().get::<ViewAuthorized>().is_some();
-        if !by_view && !given.is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
+        let by_registry = given.is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes()));
+        if !by_registry && !by_view_token(&state, &params, given) {
             return HttpError::Unauthorized.into_response();
         }
     }
     next.run(req).await
+}
+
+/// Whether `given` is the own token of the view the route names.
+fn by_view_token(state: &AppState, params: &RawPathParams, given: Option<&str>) -> bool {
+    let (Some(name), Some(given)) = (view_param(params), given) else {
+        return false;
+    };
+    let Some(root) = state.store.current() else {
+        return false;
+    };
+    root.view(name)
+        .and_then(|v| v.view.as_ref()?.token.as_ref()?.as_ref().ok().cloned())
+        .is_some_and(|t| same_secret(given.as_bytes(), t.as_bytes()))
 }
 
 /// The token of `Authorization: Bearer <token>`, when the request has one.

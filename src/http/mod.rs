@@ -55,13 +55,9 @@ pub fn service_router(state: AppState, ops: OpsPlacement) -> Router {
             .merge(allowlists::routes(&state))
             .merge(web::routes(&state))
     };
-    let views = registry().route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        scope::resolve,
-    ));
     let faces = Router::new()
         .merge(registry())
-        .nest("/{view}", views)
+        .nest("/{view}", registry())
         .merge(match ops {
             OpsPlacement::Main => ops::routes(&state),
             OpsPlacement::Separate => ops::probes(),

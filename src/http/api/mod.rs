@@ -17,7 +17,7 @@ use crate::http::state::AppState;
 use crate::store::index::ServerEntry;
 use crate::store::query::{self, ListQuery};
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{RawPathParams, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware;
@@ -141,8 +141,12 @@ async fn no_such_route() -> HttpError {
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-async fn list_servers(State(state): State<ApiState>, req: Request) -> Result<Response, HttpError> {
-    let scoped = scoped(&state.app, req.extensions())?;
+async fn list_servers(
+    State(state): State<ApiState>,
+    params: RawPathParams,
+    req: Request,
+) -> Result<Response, HttpError> {
+    let scoped = scoped(&state.app, &params, req.headers())?;
     let key = scoped_key(&scoped, query::list_key(req.uri().query()));
     let cached = match state.responses.get(&scoped.root, &key) {
         Some(hit) => hit,
@@ -160,7 +164,11 @@ async fn list_servers(State(state): State<ApiState>, req: Request) -> Result<Res
 }
 
 /// `/servers/{serverName}/versions` and `/servers/{serverName}/versions/{version}`.
-async fn server_path(State(state): State<ApiState>, req: Request) -> Response {
+async fn server_path(
+    State(state): State<ApiState>,
+    params: RawPathParams,
+    req: Request,
+) -> Response {
     let uri = req.uri();
     let v0 = usize::from(!uri.path().starts_with("/v0.1/"));
     let (label, result) = match ServerPath::parse(uri.path()) {
@@ -170,7 +178,7 @@ async fn server_path(State(state): State<ApiState>, req: Request) -> Response {
             } else {
                 VERSIONS_ROUTE
             };
-            let scoped = scoped(&state.app, req.extensions());
+            let scoped = scoped(&state.app, &params, req.headers());
             (
                 label,
                 scoped.and_then(|scoped| one_server(&state, &scoped, uri, req.headers(), path)),

@@ -13,11 +13,11 @@ use crate::check::model::Status;
 use crate::http::auth::require_token;
 use crate::http::error::HttpError;
 use crate::http::headers::{Encoding, REVISION_HEADER, header_value, if_none_match};
-use crate::http::scope::Scoped;
+use crate::http::scope::scoped;
 use crate::http::state::AppState;
 use crate::store::{Outcome, Snapshot};
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawPathParams, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -61,31 +61,24 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 /// The snapshot a page shows: the view's under `/{view}`, else the root's.
 fn page_snapshot(
     state: &AppState,
-    scoped: Option<Extension<Scoped>>,
+    params: &RawPathParams,
+    headers: &HeaderMap,
 ) -> Result<Arc<Snapshot>, Box<Response>> {
-    match scoped {
-        Some(Extension(s)) => Ok(s.snap),
-        None => match state.store.current() {
-            None => Err(Box::new(not_ready(state))),
-            Some(root) if root.root_off => Err(Box::new(
-                HttpError::NotFound(
-                    "This registry serves its views only (rootRegistry: false).".into(),
-                )
-                .into_response(),
-            )),
-            Some(root) => Ok(root),
-        },
+    match scoped(state, params, headers) {
+        Ok(s) => Ok(s.snap),
+        Err(HttpError::NotReady) => Err(Box::new(not_ready(state))),
+        Err(e) => Err(Box::new(e.into_response())),
     }
 }
 
 async fn list_page(
     State(state): State<AppState>,
     Extension(catalogs): Extension<Arc<Catalogs>>,
-    scoped: Option<Extension<Scoped>>,
+    params: RawPathParams,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let snap = match page_snapshot(&state, scoped) {
+    let snap = match page_snapshot(&state, &params, &headers) {
         Ok(snap) => snap,
         Err(response) => return *response,
     };
@@ -112,11 +105,11 @@ async fn list_page(
 async fn detail_page(
     State(state): State<AppState>,
     Path(params): Path<HashMap<String, String>>,
-    scoped: Option<Extension<Scoped>>,
+    raw: RawPathParams,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let snap = match page_snapshot(&state, scoped) {
+    let snap = match page_snapshot(&state, &raw, &headers) {
         Ok(snap) => snap,
         Err(response) => return *response,
     };
@@ -176,11 +169,11 @@ async fn detail_page(
 async fn search_index(
     State(state): State<AppState>,
     Extension(catalogs): Extension<Arc<Catalogs>>,
-    scoped: Option<Extension<Scoped>>,
+    params: RawPathParams,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let snap = match page_snapshot(&state, scoped) {
+    let snap = match page_snapshot(&state, &params, &headers) {
         Ok(snap) => snap,
         Err(response) => return *response,
     };
