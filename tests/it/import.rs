@@ -19,6 +19,11 @@ fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
+/// `mcp-gitops import --update --repo DIR`.
+async fn update(dir: &Path) -> Run {
+    mcp_gitops(args(&["import", "--update", "--repo", &repo_arg(dir)])).await
+}
+
 fn repo_arg(dir: &Path) -> String {
     dir.display().to_string()
 }
@@ -172,13 +177,7 @@ async fn the_seed_imports_lints_clean_and_is_served_back_unchanged() {
     service.stop().await;
 
     // Nothing new upstream: an update changes nothing and says so.
-    let run = mcp_gitops(args(&[
-        "import",
-        "--update",
-        "--repo",
-        &repo_arg(local.path()),
-    ]))
-    .await;
+    let run = update(local.path()).await;
     assert_ran(&run, 0);
     assert!(run.stdout.contains("**No changes**"), "{}", run.stdout);
 }
@@ -250,13 +249,7 @@ async fn update_adds_new_versions_mirrors_status_and_never_edits_a_published_ver
         })
         .await;
 
-    let run = mcp_gitops(args(&[
-        "import",
-        "--update",
-        "--repo",
-        &repo_arg(local.path()),
-    ]))
-    .await;
+    let run = update(local.path()).await;
     assert_ran(&run, 0);
     let md = &run.stdout;
     assert!(md.contains("**2 files changed**"), "{md}");
@@ -324,13 +317,7 @@ async fn update_adds_new_versions_mirrors_status_and_never_edits_a_published_ver
 
     // Run again: nothing new, and the conflict, still unsettled, is reported again.
     let before = snapshot(local.path());
-    let run = mcp_gitops(args(&[
-        "import",
-        "--update",
-        "--repo",
-        &repo_arg(local.path()),
-    ]))
-    .await;
+    let run = update(local.path()).await;
     assert_ran(&run, 0);
     assert!(run.stdout.contains("**No changes**"), "{}", run.stdout);
     assert!(
@@ -490,13 +477,7 @@ async fn a_cursor_that_loops_is_caught() {
     .await;
     let local = local_following(&base);
     let before = snapshot(local.path());
-    let run = mcp_gitops(args(&[
-        "import",
-        "--update",
-        "--repo",
-        &repo_arg(local.path()),
-    ]))
-    .await;
+    let run = update(local.path()).await;
     assert_ran(&run, 2);
     assert!(
         run.stderr.contains("the cursor came back"),
@@ -665,13 +646,7 @@ async fn a_file_that_follows_another_name_is_left_alone_and_said_so() {
         &[("servers/com.example/alpha.yaml", &renamed)],
     );
     let before = snapshot(local.path());
-    let run = mcp_gitops(args(&[
-        "import",
-        "--update",
-        "--repo",
-        &repo_arg(local.path()),
-    ]))
-    .await;
+    let run = update(local.path()).await;
     assert_ran(&run, 0);
     assert!(
         run.stdout
