@@ -10,7 +10,7 @@
 //! store/  served snapshot, index, the one writer (reload), following    uses git/, check/
 //! git/    mirror and fetch, trees without a checkout, dates from history uses check/
 //! probe/  `check URL`: a registry's answers as its clients read them       uses remote/
-//! remote/ a client of other v0.1 registries: bounded HTTP requests        uses leaves only
+//! remote/ a client of other v0.1 registries: bounded requests, v0.1 shapes uses leaves only
 //! clients/ what clients run for a server.json: install configs, allowlists  uses check/
 //! check/  files → YAML tree → server versions → findings (pure)
 //! ```

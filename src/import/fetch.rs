@@ -3,27 +3,18 @@
 //! shape before anything is done with it, and every loop is bounded in pages and time.
 
 use crate::check::model::Status;
+use crate::remote::shape::{self, OFFICIAL_META};
 use crate::remote::{FetchError, Remote};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use crate::uri_component::encode;
 use serde_json::{Map, Value as Json};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-
-/// Where the official registry keeps its metadata in an entry's `_meta`.
-pub const OFFICIAL_META: &str = "io.modelcontextprotocol.registry/official";
 
 /// Pages of one listing at most: 100 entries a page, a million entries.
 pub const MAX_PAGES: usize = 10_000;
 
 /// How long one listing may take in all, whatever each page's timeout.
 pub const MAX_LISTING_TIME: Duration = Duration::from_secs(600);
-
-/// What is escaped in a path segment: all but the unreserved characters of RFC 3986.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// One version of a server as the upstream serves it.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,8 +62,8 @@ pub enum FetchFailed {
 pub async fn one(remote: &Remote, name: &str, version: &str) -> Result<Entry, FetchFailed> {
     let path = format!(
         "/v0.1/servers/{}/versions/{}",
-        segment(name),
-        segment(version)
+        encode(name),
+        encode(version)
     );
     let (url, body) = get_json(remote, &path).await?;
     let entry = entry(&body).map_err(|why| FetchFailed::Shape {
@@ -96,7 +87,7 @@ pub async fn versions(
     name: &str,
     include_deleted: bool,
 ) -> Result<Vec<Entry>, FetchFailed> {
-    let mut path = format!("/v0.1/servers/{}/versions", segment(name));
+    let mut path = format!("/v0.1/servers/{}/versions", encode(name));
     if include_deleted {
         path.push_str("?include_deleted=true");
     }
@@ -115,7 +106,7 @@ pub async fn versions(
 /// `/v0.1/servers?updated_since=…&include_deleted=true`, every page: what changed after `since`
 /// (RFC 3339), deleted entries included.
 pub async fn updated_since(remote: &Remote, since: &str) -> Result<Vec<Entry>, FetchFailed> {
-    let since = utf8_percent_encode(since, SEGMENT).to_string();
+    let since = encode(since);
     let first = format!("/v0.1/servers?limit=100&include_deleted=true&updated_since={since}");
     let started = Instant::now();
     let mut seen = HashSet::new();
@@ -139,17 +130,12 @@ pub async fn updated_since(remote: &Remote, since: &str) -> Result<Vec<Entry>, F
         if !seen.insert(cursor.clone()) {
             return Err(FetchFailed::CursorLoop { url });
         }
-        let cursor = utf8_percent_encode(&cursor, SEGMENT);
+        let cursor = encode(&cursor);
         path = format!("{first}&cursor={cursor}");
     }
     Err(FetchFailed::TooManyPages {
         url: remote.url(&first),
     })
-}
-
-/// A path segment, percent-encoded (`/` too: `io.github.a%2Fb`).
-fn segment(text: &str) -> String {
-    utf8_percent_encode(text, SEGMENT).to_string()
 }
 
 /// A GET whose answer must be 200 with a JSON body.
@@ -187,22 +173,14 @@ async fn get_json(remote: &Remote, path: &str) -> Result<(String, Json), FetchFa
 
 /// `{"servers":[entry…],"metadata":{"nextCursor"?}}`: the entries and the next cursor.
 fn list(body: &Json) -> Result<(Vec<Entry>, Option<String>), String> {
-    let servers = body
-        .get("servers")
-        .and_then(Json::as_array)
-        .ok_or("expected an object with a `servers` list")?;
-    let entries = servers
+    let page = shape::page(body)?;
+    let entries = page
+        .entries
         .iter()
         .enumerate()
         .map(|(i, e)| entry(e).map_err(|why| format!("servers[{i}]: {why}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let next = match body.get("metadata").and_then(|m| m.get("nextCursor")) {
-        None | Some(Json::Null) => None,
-        Some(Json::String(s)) if s.is_empty() => None,
-        Some(Json::String(s)) => Some(s.clone()),
-        Some(_) => return Err("`metadata.nextCursor` is not a string".to_string()),
-    };
-    Ok((entries, next))
+    Ok((entries, page.next_cursor.map(str::to_string)))
 }
 
 /// `{"server":{…},"_meta":{"io.modelcontextprotocol.registry/official":{…}}}`.
@@ -300,7 +278,7 @@ mod tests {
 
     #[test]
     fn names_are_one_path_segment() {
-        assert_eq!(segment("io.github.a/b"), "io.github.a%2Fb");
-        assert_eq!(segment("1.0.0+build"), "1.0.0%2Bbuild");
+        assert_eq!(encode("io.github.a/b"), "io.github.a%2Fb");
+        assert_eq!(encode("1.0.0+build"), "1.0.0%2Bbuild");
     }
 }

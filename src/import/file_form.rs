@@ -42,7 +42,7 @@ pub struct ServerForm {
 /// registry's metadata, which registries before v0.1 put inside `server._meta`.
 pub fn registry_managed_removed(mut doc: Map<String, Json>) -> Map<String, Json> {
     if let Some(Json::Object(meta)) = doc.get_mut("_meta") {
-        let had = meta.remove(super::fetch::OFFICIAL_META).is_some();
+        let had = meta.remove(crate::remote::shape::OFFICIAL_META).is_some();
         if had && meta.is_empty() {
             doc.remove("_meta");
         }

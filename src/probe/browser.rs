@@ -25,7 +25,7 @@ pub async fn cors(s: &mut Session) {
         })
         .await
     {
-        allow_origin(s, "GET", &answer);
+        allow_origin(s, &answer);
     }
     s.report
         .notes
@@ -55,7 +55,7 @@ async fn preflight(s: &mut Session) {
         return;
     };
     let mut problem = |rule: &'static str, message: String| {
-        s.finding(CLIENT, "OPTIONS", &answer, rule, Severity::Error, message);
+        s.finding(CLIENT, &answer, rule, Severity::Error, message);
     };
     if answer.redirected_to.is_some() {
         problem(
@@ -126,13 +126,12 @@ async fn preflight(s: &mut Session) {
     }
 }
 
-fn allow_origin(s: &mut Session, method: &str, answer: &Answer) {
+fn allow_origin(s: &mut Session, answer: &Answer) {
     match answer.header("access-control-allow-origin") {
         Some("*") => {}
         Some(o) if o == ORIGIN => {}
         other => s.finding(
             CLIENT,
-            method,
             answer,
             "cors",
             Severity::Error,

@@ -4,8 +4,8 @@
 
 use super::report::{Client, Severity};
 use super::session::{Call, Session, status_words};
-use super::shape::{self, Key};
 use super::vscode::Listing;
+use crate::remote::shape::{self, Key};
 use crate::remote::{Answer, Request};
 
 const CLIENT: Client = Client::CopilotCli;
@@ -43,7 +43,6 @@ async fn lookup(s: &mut Session, key: &Key) {
         404 => {
             s.finding(
                 CLIENT,
-                "GET",
                 &answer,
                 "lookup-missing",
                 Severity::Error,
@@ -64,7 +63,6 @@ async fn lookup(s: &mut Session, key: &Key) {
     for why in &checked.errors {
         s.finding(
             CLIENT,
-            "GET",
             &answer,
             "entry",
             Severity::Error,
@@ -75,7 +73,6 @@ async fn lookup(s: &mut Session, key: &Key) {
     if found.name != key.name {
         s.finding(
             CLIENT,
-            "GET",
             &answer,
             "name-mismatch",
             Severity::Error,
@@ -87,7 +84,6 @@ async fn lookup(s: &mut Session, key: &Key) {
     } else if found.version != key.version {
         s.finding(
             CLIENT,
-            "GET",
             &answer,
             "latest-mismatch",
             Severity::Warning,
@@ -108,7 +104,6 @@ async fn unknown(s: &mut Session) {
         404 => {}
         200 => s.finding(
             CLIENT,
-            "GET",
             &answer,
             "unknown-found",
             Severity::Error,
@@ -121,7 +116,6 @@ async fn unknown(s: &mut Session) {
 fn blocked(s: &mut Session, answer: &Answer, status: u16, name: &str) {
     s.finding(
         CLIENT,
-        "GET",
         answer,
         "lookup-blocked",
         Severity::Error,

@@ -7,7 +7,6 @@ mod browser;
 mod copilot_cli;
 pub mod report;
 mod session;
-mod shape;
 mod vscode;
 
 use crate::remote::{Limits, Remote, RemoteError};

@@ -3,7 +3,7 @@
 //! is not JSON, a status other than the one the client needs.
 
 use super::report::{Client, Finding, Report, Severity};
-use super::shape::{self, Page};
+use crate::remote::shape::{self, Page};
 use crate::remote::{Answer, Remote, Request};
 use std::time::Instant;
 use tokio::time::Instant as TokioInstant;
@@ -108,7 +108,6 @@ impl Session {
         if let Some(to) = &answer.redirected_to {
             self.finding(
                 call.client,
-                &method,
                 &answer,
                 "redirect",
                 Severity::Warning,
@@ -126,7 +125,6 @@ impl Session {
     pub fn finding(
         &mut self,
         client: Client,
-        method: &str,
         answer: &Answer,
         rule: &'static str,
         severity: Severity,
@@ -136,7 +134,7 @@ impl Session {
             rule,
             severity,
             client,
-            method: method.to_string(),
+            method: answer.method.to_string(),
             url: answer.url.clone(),
             status: Some(answer.status),
             message,
@@ -155,7 +153,6 @@ impl Session {
             let why = status_words(answer.status);
             self.finding(
                 client,
-                "GET",
                 answer,
                 "status",
                 Severity::Error,
@@ -168,7 +165,6 @@ impl Session {
             Err(why) => {
                 self.finding(
                     client,
-                    "GET",
                     answer,
                     "not-json",
                     Severity::Error,
@@ -181,7 +177,6 @@ impl Session {
         if !kind.to_ascii_lowercase().starts_with("application/json") {
             self.finding(
                 client,
-                "GET",
                 answer,
                 "content-type",
                 Severity::Warning,
@@ -207,7 +202,7 @@ impl Session {
             Ok(page) => Some(page),
             Err(why) => {
                 let message = format!("{why}; {expect}");
-                self.finding(client, "GET", answer, "shape", Severity::Error, message);
+                self.finding(client, answer, "shape", Severity::Error, message);
                 None
             }
         }

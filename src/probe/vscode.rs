@@ -4,7 +4,7 @@
 
 use super::report::{Client, Severity};
 use super::session::{Call, Session};
-use super::shape::{self, Key};
+use crate::remote::shape::{self, Key};
 use crate::remote::{Answer, Request};
 use std::collections::HashSet;
 
@@ -48,7 +48,6 @@ pub async fn list(s: &mut Session) -> Listing {
             if !seen_keys.insert(key.clone()) || !seen_names.insert(key.name.clone()) {
                 s.finding(
                     CLIENT,
-                    "GET",
                     &answer,
                     "duplicate-entry",
                     Severity::Error,
@@ -63,7 +62,6 @@ pub async fn list(s: &mut Session) -> Listing {
             if is_latest == Some(false) {
                 s.finding(
                     CLIENT,
-                    "GET",
                     &answer,
                     "meta",
                     Severity::Warning,
@@ -81,7 +79,6 @@ pub async fn list(s: &mut Session) -> Listing {
         if !seen_cursors.insert(cursor.clone()) {
             s.finding(
                 CLIENT,
-                "GET",
                 &answer,
                 "cursor-loop",
                 Severity::Error,
@@ -96,7 +93,6 @@ pub async fn list(s: &mut Session) -> Listing {
         if pages >= s.bounds().max_pages {
             s.finding(
                 CLIENT,
-                "GET",
                 &answer,
                 "paging-cap",
                 Severity::Warning,
@@ -126,7 +122,7 @@ pub async fn search(s: &mut Session, listing: &Listing) {
             .push("VS Code: search not checked (no server listed)".to_string());
         return;
     };
-    let encoded = percent_encoding::utf8_percent_encode(&term, percent_encoding::NON_ALPHANUMERIC);
+    let encoded = crate::uri_component::encode(&term);
     let mut matched = Vec::new();
     let Some(answer) = s.send(call(&format!("{LIST}&search={encoded}"))).await else {
         return;
@@ -136,15 +132,14 @@ pub async fn search(s: &mut Session, listing: &Listing) {
     }) else {
         return;
     };
+    // `term` is lowercase already (search_term).
     let matches = |key: &Key, description: &str| {
-        let term = term.to_lowercase();
         key.name.to_lowercase().contains(&term) || description.to_lowercase().contains(&term)
     };
     for (key, description) in &matched {
         if !matches(key, description) {
             s.finding(
                 CLIENT,
-                "GET",
                 &answer,
                 "search",
                 Severity::Warning,
@@ -167,7 +162,6 @@ pub async fn search(s: &mut Session, listing: &Listing) {
     {
         s.finding(
             CLIENT,
-            "GET",
             &answer,
             "search",
             Severity::Warning,
@@ -206,7 +200,6 @@ pub async fn search(s: &mut Session, listing: &Listing) {
     if let Some(name) = off.first() {
         s.finding(
             CLIENT,
-            "GET",
             &answer,
             "search-cursor",
             Severity::Warning,
@@ -248,7 +241,6 @@ pub async fn versions(s: &mut Session, listing: &Listing) {
     if !found {
         s.finding(
             CLIENT,
-            "GET",
             &answer,
             "versions",
             Severity::Error,
@@ -307,7 +299,6 @@ fn read_page(s: &mut Session, answer: &Answer, each: &mut Each<'_>) -> Option<Op
     {
         s.finding(
             CLIENT,
-            "GET",
             answer,
             "count",
             Severity::Warning,
@@ -327,7 +318,6 @@ fn read_page(s: &mut Session, answer: &Answer, each: &mut Each<'_>) -> Option<Op
             };
             s.finding(
                 CLIENT,
-                "GET",
                 answer,
                 "entry",
                 Severity::Error,
@@ -337,7 +327,6 @@ fn read_page(s: &mut Session, answer: &Answer, each: &mut Each<'_>) -> Option<Op
         for why in &checked.warnings {
             s.finding(
                 CLIENT,
-                "GET",
                 answer,
                 "meta",
                 Severity::Warning,
@@ -354,7 +343,6 @@ fn read_page(s: &mut Session, answer: &Answer, each: &mut Each<'_>) -> Option<Op
     {
         s.finding(
             CLIENT,
-            "GET",
             answer,
             "cursor-unsafe",
             Severity::Error,

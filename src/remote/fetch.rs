@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 /// What a server answered.
 #[derive(Clone, Debug)]
 pub struct Answer {
-    /// The URL asked for.
+    /// The method and the URL asked for.
+    pub method: reqwest::Method,
     pub url: String,
     /// Where the answer came from, when redirects were followed to another URL.
     pub redirected_to: Option<String>,
@@ -89,6 +90,7 @@ impl FetchError {
 
 pub(super) async fn send(
     builder: reqwest::RequestBuilder,
+    method: reqwest::Method,
     url: &str,
     limits: Limits,
 ) -> Result<Answer, FetchError> {
@@ -117,6 +119,7 @@ pub(super) async fn send(
     }
     let asked = reqwest::Url::parse(url).map(|u| u.to_string()).ok();
     Ok(Answer {
+        method,
         url: url.to_string(),
         redirected_to: (asked.as_deref() != Some(final_url.as_str())).then_some(final_url),
         status,

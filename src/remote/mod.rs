@@ -7,6 +7,7 @@
 //! `fetch` parse it.
 
 mod fetch;
+pub mod shape;
 
 pub use fetch::{Answer, FetchError};
 
@@ -117,6 +118,7 @@ impl Remote {
     /// Any request: a method, extra headers, with or without the token.
     pub async fn send(&self, request: Request<'_>) -> Result<Answer, FetchError> {
         let url = self.url(request.path_and_query);
+        let method = request.method.clone();
         let mut builder = self.client.request(request.method, &url);
         for (name, value) in request.headers {
             builder = builder.header(*name, *value);
@@ -132,7 +134,7 @@ impl Remote {
             value.set_sensitive(true);
             builder = builder.header(reqwest::header::AUTHORIZATION, value);
         }
-        fetch::send(builder, &url, self.limits).await
+        fetch::send(builder, method, &url, self.limits).await
     }
 }
 

@@ -1,4 +1,5 @@
-//! The v0.1 response shapes, as clients read them: a list is `{"servers": [entry…],
+//! The v0.1 response shapes, as clients read them (`check` judges answers by them, `import`
+//! reads its upstream's with them): a list is `{"servers": [entry…],
 //! "metadata": {"nextCursor"?, "count"?}}`, an entry is `{"server": {server.json},
 //! "_meta": {…}}`. Written from the API's definition and what clients require of an entry (a
 //! non-empty name, description and version; `_meta` present), not copied from its OpenAPI.
@@ -73,7 +74,8 @@ pub struct Checked {
     pub is_latest: Option<bool>,
 }
 
-const OFFICIAL: &str = "io.modelcontextprotocol.registry/official";
+/// Where the official registry keeps its metadata in an entry's `_meta`.
+pub const OFFICIAL_META: &str = "io.modelcontextprotocol.registry/official";
 
 pub fn entry(value: &Json) -> Checked {
     let mut checked = Checked {
@@ -122,14 +124,14 @@ pub fn entry(value: &Json) -> Checked {
         None => checked.errors.push("`server` is missing".to_string()),
     }
     match object.get("_meta") {
-        Some(Json::Object(meta)) => match meta.get(OFFICIAL) {
+        Some(Json::Object(meta)) => match meta.get(OFFICIAL_META) {
             Some(Json::Object(official)) => official_meta(official, &mut checked),
             Some(other) => checked.warnings.push(format!(
-                "`_meta.{OFFICIAL}` is {}, not an object",
+                "`_meta.{OFFICIAL_META}` is {}, not an object",
                 kind(other)
             )),
             None => checked.warnings.push(format!(
-                "`_meta.{OFFICIAL}` is missing: clients read the status, dates and isLatest there"
+                "`_meta.{OFFICIAL_META}` is missing: clients read the status, dates and isLatest there"
             )),
         },
         Some(other) => checked
@@ -209,7 +211,7 @@ mod tests {
 
     fn good() -> Json {
         json!({"server": {"name": "a/b", "description": "d", "version": "1.0.0"},
-               "_meta": {OFFICIAL: {"status": "active", "isLatest": true,
+               "_meta": {OFFICIAL_META: {"status": "active", "isLatest": true,
                                      "publishedAt": "2025-01-01T00:00:00Z"}}})
     }
 
@@ -230,7 +232,7 @@ mod tests {
         e.as_object_mut().unwrap().remove("_meta");
         assert!(entry(&e).key.is_none());
         let mut e = good();
-        e["_meta"][OFFICIAL]["publishedAt"] = json!("yesterday");
+        e["_meta"][OFFICIAL_META]["publishedAt"] = json!("yesterday");
         assert_eq!(entry(&e).warnings.len(), 1);
     }
 
