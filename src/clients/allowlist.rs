@@ -13,7 +13,7 @@
 //! often shares its remote URL with the next one, and deny would win).
 
 use crate::check::config::{AllowlistConfig, Entry};
-use crate::check::model::{ServerDef, Status};
+use crate::check::model::{ServerDef, Status, VersionDef};
 use crate::clients::install::{self, InstallOption};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeSet;
@@ -54,6 +54,39 @@ pub struct Allowlist {
     pub fallbacks: Vec<Fallback>,
 }
 
+/// What one version contributes to an allowlist: a matcher for each way to run it (or why
+/// there is none). Made once per revision; an allowlist of any selection of versions is
+/// assembled from these (`assemble`), so views do not compute them again.
+#[derive(Debug)]
+pub struct Contribution<'a> {
+    pub server: &'a ServerDef,
+    pub name: &'a str,
+    pub version: &'a VersionDef,
+    matchers: Vec<(String, Result<Matcher, String>)>,
+}
+
+/// Every version's contribution, in file and version order.
+pub fn contributions(servers: &[ServerDef]) -> Vec<Contribution<'_>> {
+    let mut out = Vec::new();
+    for server in servers {
+        let Some(name) = server.name() else { continue };
+        for version in &server.versions {
+            let (options, _) = install::options(&version.doc.to_json());
+            let matchers = options
+                .iter()
+                .map(|option| (option.label.clone(), matcher(option)))
+                .collect();
+            out.push(Contribution {
+                server,
+                name,
+                version,
+                matchers,
+            });
+        }
+    }
+    out
+}
+
 /// The allowlist of validated `servers`, plus registry.yaml's own entries (`extra`);
 /// `deprecated`: whether deprecated versions are allowed.
 pub fn build(
@@ -61,38 +94,43 @@ pub fn build(
     extra: Option<&AllowlistConfig>,
     deprecated: bool,
 ) -> Allowlist {
+    assemble(&contributions(servers), extra, deprecated)
+}
+
+/// The allowlist of these versions' contributions, plus `extra`.
+pub fn assemble<'a>(
+    versions: impl IntoIterator<Item = &'a Contribution<'a>>,
+    extra: Option<&AllowlistConfig>,
+    deprecated: bool,
+) -> Allowlist {
     let mut list = Allowlist::default();
     let mut deleted = BTreeSet::new();
-    for server in servers {
-        let Some(name) = server.name() else { continue };
-        for v in &server.versions {
-            let allow = match v.status {
-                Status::Active => true,
-                Status::Deprecated if deprecated => true,
-                Status::Deprecated => continue,
-                Status::Deleted => false,
-            };
-            let (options, _) = install::options(&v.doc.to_json());
-            for option in options {
-                match matcher(&option) {
-                    Ok(m) if allow => {
-                        list.allowed.insert(m);
-                    }
-                    Ok(m) => {
-                        deleted.insert(m);
-                    }
-                    // A name cannot be denied for one version without denying them all.
-                    Err(why) if allow => {
-                        list.allowed.insert(Matcher::ServerName(name.to_string()));
-                        list.fallbacks.push(Fallback {
-                            server: name.to_string(),
-                            version: v.version().unwrap_or_default().to_string(),
-                            label: option.label.clone(),
-                            why,
-                        });
-                    }
-                    Err(_) => {}
+    for c in versions {
+        let allow = match c.version.status {
+            Status::Active => true,
+            Status::Deprecated if deprecated => true,
+            Status::Deprecated => continue,
+            Status::Deleted => false,
+        };
+        for (label, m) in &c.matchers {
+            match m {
+                Ok(m) if allow => {
+                    list.allowed.insert(m.clone());
                 }
+                Ok(m) => {
+                    deleted.insert(m.clone());
+                }
+                // A name cannot be denied for one version without denying them all.
+                Err(why) if allow => {
+                    list.allowed.insert(Matcher::ServerName(c.name.to_string()));
+                    list.fallbacks.push(Fallback {
+                        server: c.name.to_string(),
+                        version: c.version.version().unwrap_or_default().to_string(),
+                        label: label.clone(),
+                        why: why.clone(),
+                    });
+                }
+                Err(_) => {}
             }
         }
     }

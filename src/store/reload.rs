@@ -7,7 +7,6 @@ use crate::check::dir;
 use crate::check::model::ServerDef;
 use crate::check::model::{VersionTimes, from_unix};
 use crate::check::validate;
-use crate::check::views::View;
 use crate::clients::allowlist;
 use crate::error_chain::error_chain;
 use crate::git::fetch::{self, GitSource};
@@ -456,6 +455,7 @@ impl Built {
     /// them all together.
     fn new(checked: &validate::Checked, root: &Input) -> Built {
         let index = Index::build(root);
+        let contributions = allowlist::contributions(&checked.servers);
         let views = checked
             .config
             .views
@@ -476,36 +476,22 @@ impl Built {
                     reuse: Some(&index),
                     ..*root
                 });
-                let allowlist = allowlist_json(&selected(&checked.servers, view), checked);
+                let selected = contributions.iter().filter(|c| {
+                    view.selects(c.name, &c.server.labels) && view.keeps(c.version.status)
+                });
+                let allowlist = allowlist_json(selected, checked);
                 (info, view_index, allowlist)
             })
             .collect();
         Built {
             index,
-            allowlist: allowlist_json(&checked.servers, checked),
+            allowlist: allowlist_json(&contributions, checked),
             views,
             root_off: checked.config.root_off,
             commit: root.commit.map(str::to_string),
             warnings: checked.warnings(),
         }
     }
-}
-
-/// The servers a view selects, with the versions it keeps (for its allowlist).
-fn selected(servers: &[ServerDef], view: &View) -> Vec<ServerDef> {
-    servers
-        .iter()
-        .filter(|s| s.name().is_some_and(|n| view.selects(n, &s.labels)))
-        .map(|s| ServerDef {
-            versions: s
-                .versions
-                .iter()
-                .filter(|v| view.keeps(v.status))
-                .cloned()
-                .collect(),
-            ..s.clone()
-        })
-        .collect()
 }
 
 enum Rejected {
@@ -655,9 +641,12 @@ impl Reloader {
     }
 }
 
-/// The allowlist of a validated revision's `servers`, as `GET /allowlists/…` serves it.
-fn allowlist_json(servers: &[ServerDef], checked: &validate::Checked) -> bytes::Bytes {
-    let list = allowlist::build(servers, checked.config.allowlist.as_ref(), true);
+/// The allowlist of these versions of a validated revision, as `GET /allowlists/…` serves it.
+fn allowlist_json<'a>(
+    versions: impl IntoIterator<Item = &'a allowlist::Contribution<'a>>,
+    checked: &validate::Checked,
+) -> bytes::Bytes {
+    let list = allowlist::assemble(versions, checked.config.allowlist.as_ref(), true);
     serde_json::to_vec_pretty(&list.to_json())
         .unwrap_or_default()
         .into()

@@ -195,6 +195,16 @@ async fn a_cursor_of_one_view_is_refused_by_every_other() {
     assert_eq!(status, 200);
     assert!(page.contains("href=\"/data-team/servers/com.northwind.data/metrics\""));
     assert!(!page.contains("com.northwind/orders"));
+    // Each view's allowlist holds what it selects: the root's has the Fabrikam OCR image,
+    // the platform team's does not.
+    let (status, root_list) = service.text("/allowlists/github.json").await;
+    assert_eq!(status, 200);
+    assert!(root_list.contains("invoice-ocr"), "{root_list}");
+    let (status, platform_list) = service.text("/platform/allowlists/github.json").await;
+    assert_eq!(status, 200);
+    assert!(platform_list.contains("allowedMcpServers"), "{platform_list}");
+    assert!(!platform_list.contains("invoice-ocr"), "{platform_list}");
+    assert_ne!(platform_list, root_list);
     // Its requests have a metrics series of their own.
     let (_, metrics) = service.text("/metrics").await;
     assert!(
