@@ -96,15 +96,21 @@ impl RegistryConfig {
     }
 
     pub fn allows(&self, name: &str) -> bool {
-        let namespace = name.split('/').next().unwrap_or(name);
         self.allowed_namespaces.is_empty()
-            || self.allowed_namespaces.iter().any(|g| {
-                if g.contains('/') {
-                    glob_match(g, name)
-                } else {
-                    glob_match(g, namespace)
-                }
-            })
+            || self
+                .allowed_namespaces
+                .iter()
+                .any(|g| namespace_match(g, name))
+    }
+}
+
+/// A glob on a server's namespace, or on its whole name when the glob has a `/`: how
+/// allowedNamespaces and a view's `namespaces` read.
+pub fn namespace_match(glob: &str, name: &str) -> bool {
+    if glob.contains('/') {
+        glob_match(glob, name)
+    } else {
+        glob_match(glob, name.split('/').next().unwrap_or(name))
     }
 }
 

@@ -5,7 +5,7 @@
 //! each view's index with it), and the findings that keep selections honest (a view or a selector
 //! that selects nothing, a label no view uses).
 
-use crate::check::config::glob_match;
+use crate::check::config::{glob_match, namespace_match};
 use crate::check::diagnostic::{Diagnostic, Findings, Rule};
 use crate::check::model::{Located, ServerDef, Status};
 use crate::check::node::Node;
@@ -51,7 +51,10 @@ impl View {
     /// Whether the view selects the server named `name` with these labels.
     pub fn selects(&self, name: &str, labels: &[Located]) -> bool {
         let by_name = self.namespaces.is_empty()
-            || self.namespaces.iter().any(|g| matches_name(&g.text, name));
+            || self
+                .namespaces
+                .iter()
+                .any(|g| namespace_match(&g.text, name));
         let by_label = self.labels.is_empty()
             || self
                 .labels
@@ -65,15 +68,6 @@ impl View {
     /// Whether a version with this status is kept.
     pub fn keeps(&self, status: Status) -> bool {
         self.status.is_empty() || self.status.contains(&status)
-    }
-}
-
-/// A glob on the namespace, or on the whole name when it has a `/` (as allowedNamespaces).
-fn matches_name(glob: &str, name: &str) -> bool {
-    if glob.contains('/') {
-        glob_match(glob, name)
-    } else {
-        glob_match(glob, name.split('/').next().unwrap_or(name))
     }
 }
 
@@ -273,7 +267,7 @@ pub fn check(views: &[View], servers: &[ServerDef], config_file: &str, out: &mut
         }
         let selectors: [(&str, &[Located], Hits); 4] = [
             ("namespaces", &view.namespaces, |g, name, _| {
-                matches_name(g, name)
+                namespace_match(g, name)
             }),
             ("labels", &view.labels, |l, _, s| {
                 s.labels.iter().any(|x| x.text == l)

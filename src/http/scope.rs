@@ -29,8 +29,15 @@ impl Scoped {
 
     /// Where this registry's URLs start: `""` for the root, `/{view}` for a view.
     pub fn base(&self) -> String {
-        self.view().map(|v| format!("/{v}")).unwrap_or_default()
+        base(&self.snap)
     }
+}
+
+/// Where the URLs of the registry `snap` serves start: `""` for the root, `/{view}` for a view.
+pub fn base(snap: &Snapshot) -> String {
+    snap.view_name()
+        .map(|v| format!("/{v}"))
+        .unwrap_or_default()
 }
 
 /// The view a request names: its route's `{view}` (the faces are mounted again under

@@ -202,7 +202,10 @@ async fn a_cursor_of_one_view_is_refused_by_every_other() {
     assert!(root_list.contains("invoice-ocr"), "{root_list}");
     let (status, platform_list) = service.text("/platform/allowlists/github.json").await;
     assert_eq!(status, 200);
-    assert!(platform_list.contains("allowedMcpServers"), "{platform_list}");
+    assert!(
+        platform_list.contains("allowedMcpServers"),
+        "{platform_list}"
+    );
     assert!(!platform_list.contains("invoice-ocr"), "{platform_list}");
     assert_ne!(platform_list, root_list);
     // Its requests have a metrics series of their own.

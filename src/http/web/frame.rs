@@ -20,10 +20,7 @@ pub struct Frame<'a> {
 impl Frame<'_> {
     /// Where this registry's pages start: `""` for the root, `/{view}` for a view.
     pub fn base(&self) -> String {
-        self.snap
-            .and_then(Snapshot::view_name)
-            .map(|v| format!("/{v}"))
-            .unwrap_or_default()
+        self.snap.map(crate::http::scope::base).unwrap_or_default()
     }
 }
 

@@ -17,10 +17,7 @@ pub struct ListView<'a> {
 
 /// The list page's `main`: search form, count, one page of cards, pager.
 pub fn list(catalog: &Catalog, snap: &Snapshot, view: &ListView) -> String {
-    let base = snap
-        .view_name()
-        .map(|v| format!("/{v}"))
-        .unwrap_or_default();
+    let base = crate::http::scope::base(snap);
     let words = super::catalog::words(view.query);
     let matching: Vec<&Card> = catalog
         .cards
